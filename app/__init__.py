@@ -1,0 +1,124 @@
+"""Maison commune: rooms, activities and house-rule votes for shared residences."""
+
+from __future__ import annotations
+
+from flask import Flask, g, session
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import default_config
+from app.core import errors, htmx, i18n, security
+from app.core.tenancy import load_current_residence
+from app.extensions import babel, csrf, db, htmx as htmx_ext, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(default_config(app.instance_path))
+    app.config.from_prefixed_env()
+    if config:
+        app.config.from_mapping(config)
+    if app.config["DEV"]:
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    _init_extensions(app)
+    _register_blueprints(app)
+    errors.register_error_handlers(app)
+    htmx.init_app(app)
+    security.init_app(app)
+    _register_request_hooks(app)
+    _register_template_helpers(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    # Models must be imported before Flask-Migrate compares them with the migrations.
+    from app import models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    babel.init_app(app, locale_selector=i18n.get_locale, timezone_selector=i18n.get_timezone)
+    csrf.init_app(app)
+    htmx_ext.init_app(app)
+    limiter.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.users.models import User
+
+        try:
+            raw_id, raw_version = user_id.split(":", 1)
+            user = db.session.get(User, int(raw_id))
+            version = int(raw_version)
+        except (ValueError, TypeError):
+            return None
+        if user is None or user.session_version != version or not user.is_active:
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.pages.views import bp as pages_bp
+    from app.residences.views import bp as residences_bp
+    from app.residents.views import bp as residents_bp
+    from app.users.views import bp as auth_bp
+
+    for bp in (pages_bp, auth_bp, residences_bp, residents_bp):
+        app.register_blueprint(bp)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def before_request():
+        load_current_residence()
+        i18n.remember_lang_choice()
+
+    @app.teardown_request
+    def forget_cached_user(exc):
+        # Flask-Login caches the user on ``g``; pytest-flask keeps one app context across
+        # test requests (flask-login #704), so drop it at the end of every request.
+        g.pop("_login_user", None)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, format_time
+
+    from app.core.permissions import Role, has_role
+
+    app.jinja_env.globals.update(
+        format_date=format_date, format_datetime=format_datetime, format_time=format_time
+    )
+
+    @app.context_processor
+    def layout_context():
+        if current_user.is_authenticated:
+            text_size, contrast = current_user.text_size, current_user.high_contrast
+        else:
+            text_size = session.get("text_size", 0)
+            contrast = session.get("high_contrast", False)
+        return {
+            "residence": g.get("residence"),
+            "membership": g.get("membership"),
+            "text_size": text_size,
+            "high_contrast": contrast,
+            "has_role": has_role,
+            "Role": Role,
+            "current_locale": i18n.get_locale(),
+        }

@@ -1,0 +1,118 @@
+"""``flask --app wsgi demo`` and other operator commands."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from app.extensions import db
+
+DEMO_PASSWORD = "maison-commune-demo"  # noqa: S105 - documented demo password
+
+DEMO_RESIDENCES = [
+    # key, name, address, number of homes, label pattern
+    ("armentieres", "Maison de Marianne d'Armentières", "Rue de Lille, 59280 Armentières", 100),
+    ("bezu", "Béguinage de Bézu-Saint-Germain", "Rue du Béguinage, 02400 Bézu-Saint-Germain", 12),
+    ("hirson", "Résidence Thierry Sabine", "Rue Thierry Sabine, 02500 Hirson", 29),
+]
+
+# username, full name, residence key, role, home label
+DEMO_USERS = [
+    ("coordination.armentieres", "Sophie Lambert", "armentieres", "coordinator", None),
+    ("comite.armentieres", "Bernard Petit", "armentieres", "committee", "A07"),
+    ("jeanne.martin", "Jeanne Martin", "armentieres", "resident", "A12"),
+    ("lucas.bernard", "Lucas Bernard", "armentieres", "resident", "B03"),
+    ("odette.leroy", "Odette Leroy", "armentieres", "resident", "A02"),
+    ("karim.haddad", "Karim Haddad", "armentieres", "resident", "B21"),
+    ("coordination.bezu", "Nadia Moreau", "bezu", "coordinator", None),
+    ("marcel.dupont", "Marcel Dupont", "bezu", "resident", "M04"),
+    ("coordination.hirson", "Julien Fontaine", "hirson", "coordinator", None),
+]
+
+
+def _home_labels(key: str, count: int) -> list[str]:
+    if key == "armentieres":
+        half = count // 2
+        return [f"A{n:02d}" for n in range(1, half + 1)] + [
+            f"B{n:02d}" for n in range(1, count - half + 1)
+        ]
+    prefix = "M" if key == "bezu" else "L"
+    return [f"{prefix}{n:02d}" for n in range(1, count + 1)]
+
+
+def load_demo() -> list[tuple[str, str]]:
+    """Create the demo landlord, residences and logins; does nothing twice."""
+    from app.core.permissions import Role
+    from app.residences.models import Home, Membership, Organisation, Residence
+    from app.users.models import User
+    from app.users.services import hash_password
+
+    org = db.session.scalar(sa.select(Organisation).where(Organisation.name == "Bailleur démo"))
+    if org is None:
+        org = Organisation(name="Bailleur démo")
+        db.session.add(org)
+    residences: dict[str, Residence] = {}
+    for key, name, address, count in DEMO_RESIDENCES:
+        residence = db.session.scalar(
+            sa.select(Residence).where(Residence.name == name, Residence.organisation == org)
+        )
+        if residence is None:
+            residence = Residence(name=name, address=address, organisation=org)
+            residence.homes = [Home(label=label) for label in _home_labels(key, count)]
+            db.session.add(residence)
+        residences[key] = residence
+    db.session.flush()
+
+    password_hash = hash_password(DEMO_PASSWORD)
+    logins = []
+
+    def ensure_user(username: str, full_name: str) -> User:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            user = User(
+                username=username, full_name=full_name, password_hash=password_hash, locale="fr"
+            )
+            db.session.add(user)
+        return user
+
+    def ensure_membership(user: User, residence: Residence, role: Role, label: str | None):
+        if any(m.residence_id == residence.id for m in user.memberships):
+            return
+        home = None
+        if label:
+            home = next(h for h in residence.homes if h.label == label)
+        db.session.add(Membership(user=user, residence=residence, role=role, home=home))
+
+    for username, full_name, key, role, label in DEMO_USERS:
+        user = ensure_user(username, full_name)
+        db.session.flush()
+        ensure_membership(user, residences[key], Role(role), label)
+        logins.append((username, f"{role} — {residences[key].name}"))
+    admin = ensure_user("bailleur.admin", "Claire Vasseur")
+    db.session.flush()
+    for key, *_ in DEMO_RESIDENCES:
+        ensure_membership(admin, residences[key], Role.LANDLORD_ADMIN, None)
+    logins.append(("bailleur.admin", "landlord_admin — 3 résidences"))
+    db.session.commit()
+    return logins
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("demo")
+    def demo_command():
+        """Load the demo residences and logins (safe to run again)."""
+        logins = load_demo()
+        click.echo("Demo data ready. Every password is: " + DEMO_PASSWORD)
+        for username, what in logins:
+            click.echo(f"  {username:<28} {what}")
+
+    @app.cli.command("demo-if-empty")
+    def demo_if_empty_command():
+        """Load the demo data only when the database has no residence yet (used by make run)."""
+        from app.residences.models import Residence
+
+        if db.session.scalar(sa.select(sa.func.count(Residence.id))):
+            click.echo("The database already has data: demo not loaded.")
+            return
+        demo_command.callback()

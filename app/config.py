@@ -1,0 +1,81 @@
+"""Configuration: safe development defaults, overridden by environment variables.
+
+``DATABASE_URL``, ``SECRET_KEY`` and ``REDIS_URL`` are read as they are named (the names
+operators know); any other setting can be given as ``FLASK_<NAME>`` (``FLASK_DEV=1``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "maison-commune.sqlite3")
+    # Heroku-style URLs and plain "postgresql://" both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one kept in ``instance/secret_key``.
+
+    Several app servers must share one key: production sets ``SECRET_KEY``.
+    """
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def default_config(instance_path: str) -> dict:
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # DEV: plain-http development server (no Secure cookies, no HSTS).
+        "DEV": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": True,
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "BABEL_TRANSLATION_DIRECTORIES": "../translations",
+        "LANGUAGES": ("fr", "en"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_SECURE": True,
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        # Login: per account (strict) and per IP (a whole residence may share one IP).
+        "LOGIN_LIMIT_ACCOUNT": "5 per minute;20 per hour",
+        "LOGIN_LIMIT_IP": "30 per minute;300 per hour",
+        "REDEEM_LIMIT_CODE": "5 per minute;20 per hour",
+        "REDEEM_LIMIT_IP": "20 per minute;100 per hour",
+        "INVITATION_DAYS": 30,
+        # argon2id parameters (argon2-cffi defaults); tests use cheaper ones.
+        "ARGON2_PARAMS": {},
+        "PROXY_FIX": 0,
+    }
+
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "DEV": True,
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "SERVER_NAME": None,
+    "RATELIMIT_ENABLED": False,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+}

@@ -1,0 +1,30 @@
+"""Security headers of every response (DESIGN §4)."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_login import current_user
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if not app.config["DEV"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Pages with personal data must not stay in a shared tablet's cache.
+        if request.endpoint != "static" and (
+            current_user.is_authenticated or response.mimetype == "text/html"
+        ):
+            headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,35 @@
+"""The current residence of a request, and residence-scoped loading (404 across residences)."""
+
+from __future__ import annotations
+
+from flask import abort, g, session
+from flask_login import current_user
+
+from app.extensions import db
+
+
+def load_current_residence() -> None:
+    """Set ``g.membership`` and ``g.residence`` from the session's choice (before_request)."""
+    g.membership = None
+    g.residence = None
+    if not current_user.is_authenticated:
+        return
+    memberships = current_user.active_memberships
+    if not memberships:
+        return
+    chosen = session.get("residence_id")
+    membership = next((m for m in memberships if m.residence_id == chosen), memberships[0])
+    session["residence_id"] = membership.residence_id
+    g.membership = membership
+    g.residence = membership.residence
+
+
+def get_in_residence_or_404(model, object_id: int):
+    """Load ``model`` by id only if it belongs to the current residence, else 404."""
+    residence = g.get("residence")
+    if residence is None:
+        abort(404)
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.residence_id != residence.id:
+        abort(404)
+    return obj

@@ -1,0 +1,99 @@
+"""Home page, health check, and the sections later issues fill in (clearly marked)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, g, render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app.core.permissions import Role, has_role
+from app.core.db import utcnow
+from app.extensions import db
+from app.residences.models import Membership
+from app.users.models import User
+
+bp = Blueprint("pages", __name__)
+
+SECTIONS = {
+    "rooms": _l("Salles"),
+    "activities": _l("Activités"),
+    "votes": _l("Votes"),
+    "charter": _l("Charte de vie"),
+}
+SECTION_TEXT = {
+    "rooms": _l("Réserver la salle commune, la chambre d'amis ou la laverie."),
+    "activities": _l("S'inscrire au jardin partagé, à la gym douce et aux sorties."),
+    "votes": _l("Proposer une règle de vie et voter avec les autres habitants."),
+    "charter": _l("Les règles de la maison, adoptées ensemble."),
+}
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@bp.get("/")
+@login_required
+def home():
+    pending = None
+    if has_role(Role.COORDINATOR):
+        # People added but who have not yet chosen a password.
+        pending = db.session.scalar(
+            sa.select(sa.func.count(Membership.id))
+            .join(Membership.user)
+            .where(
+                Membership.residence_id == g.residence.id,
+                Membership.deactivated_at.is_(None),
+                User.password_hash.is_(None),
+            )
+        )
+    return render_template(
+        "pages/home.html",
+        now=utcnow(),
+        pending_invitations=pending,
+        sections=SECTIONS,
+        section_text=SECTION_TEXT,
+        user=current_user,
+    )
+
+
+def _placeholder(section: str):
+    return render_template(
+        "pages/coming_soon.html",
+        section=section,
+        title=SECTIONS[section],
+        text=SECTION_TEXT[section],
+    )
+
+
+@bp.get("/rooms")
+@login_required
+def rooms():
+    return _placeholder("rooms")
+
+
+@bp.get("/activities")
+@login_required
+def activities():
+    return _placeholder("activities")
+
+
+@bp.get("/votes")
+@login_required
+def votes():
+    return _placeholder("votes")
+
+
+@bp.get("/charter")
+@login_required
+def charter():
+    return _placeholder("charter")
+
+

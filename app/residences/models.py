@@ -1,0 +1,82 @@
+"""Landlords, residences, homes and who belongs where with which role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import TimestampMixin, UTCDateTime
+from app.core.permissions import Role
+from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.users.models import User
+
+
+class Organisation(TimestampMixin, db.Model):
+    """A landlord (bailleur social)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+
+    residences: Mapped[list[Residence]] = relationship(back_populates="organisation")
+
+
+class Residence(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Paris")
+    default_locale: Mapped[str] = mapped_column(sa.String(8), default="fr")
+
+    organisation: Mapped[Organisation] = relationship(back_populates="residences")
+    homes: Mapped[list[Home]] = relationship(
+        back_populates="residence", order_by="Home.label", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "name"),)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Home(db.Model):
+    """A flat or house of the residence: its label is what is on the door ("B12")."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(40))
+
+    residence: Mapped[Residence] = relationship(back_populates="homes")
+
+    __table_args__ = (sa.UniqueConstraint("residence_id", "label"),)
+
+
+class Membership(TimestampMixin, db.Model):
+    """A user in a residence, with one role there (roles are cumulative, see ``Role``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    home_id: Mapped[int | None] = mapped_column(sa.ForeignKey("home.id"), index=True)
+    # A deactivated membership keeps the person's past data but gives no access.
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    residence: Mapped[Residence] = relationship()
+    home: Mapped[Home | None] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "residence_id"),)
+
+    @property
+    def is_active(self) -> bool:
+        return self.deactivated_at is None

@@ -1,0 +1,131 @@
+"""Accounts: passwords (argon2id), login, session versions, preferences."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.core.audit import record
+from app.core.db import utcnow
+from app.core.errors import DomainError
+from app.extensions import db
+from app.users.models import TEXT_SIZES, User
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 256
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+# Computed once so that a login for an unknown username costs as much as a real one.
+_DUMMY_HASH: dict[str, str] = {}
+
+
+class BadCredentials(DomainError):
+    default_message = _l("Identifiant ou mot de passe incorrect.")
+
+
+class WeakPassword(DomainError):
+    default_message = _l("Le mot de passe doit contenir au moins 12 caractères.")
+
+
+class UsernameTaken(DomainError):
+    default_message = _l("Ce nom d'utilisateur est déjà pris. Choisissez-en un autre.")
+
+
+class BadUsername(DomainError):
+    default_message = _l(
+        "Le nom d'utilisateur doit faire de 3 à 40 caractères : lettres sans accents, "
+        "chiffres, point, tiret."
+    )
+
+
+def hasher() -> PasswordHasher:
+    return PasswordHasher(**current_app.config["ARGON2_PARAMS"])
+
+
+def hash_password(password: str) -> str:
+    check_password_strength(password)
+    return hasher().hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < PASSWORD_MIN_LENGTH or len(password) > PASSWORD_MAX_LENGTH:
+        raise WeakPassword(field="password")
+
+
+def normalise_username(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def check_username_available(username: str, *, exclude_user_id: int | None = None) -> str:
+    username = normalise_username(username)
+    if not USERNAME_RE.match(username):
+        raise BadUsername(field="username")
+    query = sa.select(User.id).where(User.username == username)
+    if exclude_user_id is not None:
+        query = query.where(User.id != exclude_user_id)
+    if db.session.scalar(query) is not None:
+        raise UsernameTaken(field="username")
+    return username
+
+
+def find_login_user(login: str) -> User | None:
+    login = login.strip().lower()
+    if not login:
+        return None
+    return db.session.scalar(
+        sa.select(User).where(sa.or_(User.username == login, sa.func.lower(User.email) == login))
+    )
+
+
+def authenticate(login: str, password: str) -> User:
+    """The user whose username or e-mail and password match, and who may log in."""
+    user = find_login_user(login)
+    ph = hasher()
+    if user is None or user.password_hash is None:
+        key = repr(current_app.config["ARGON2_PARAMS"])
+        dummy = _DUMMY_HASH.setdefault(key, ph.hash("not a real password"))
+        _verify(ph, dummy, password)
+        raise BadCredentials(field="password")
+    if not _verify(ph, user.password_hash, password):
+        raise BadCredentials(field="password")
+    if not user.is_active:
+        # Same message: do not tell a stranger which accounts exist.
+        raise BadCredentials(field="password")
+    if ph.check_needs_rehash(user.password_hash):
+        user.password_hash = ph.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _verify(ph: PasswordHasher, password_hash: str, password: str) -> bool:
+    try:
+        return ph.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def end_all_sessions(user: User) -> None:
+    """Every cookie issued so far stops working."""
+    user.session_version += 1
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    ph = hasher()
+    if user.password_hash is None or not _verify(ph, user.password_hash, current):
+        raise DomainError(_l("Le mot de passe actuel n'est pas le bon."), field="current_password")
+    user.password_hash = hash_password(new)
+    end_all_sessions(user)
+    record("password.changed", actor=user, target=user)
+
+
+def set_display(user: User, *, text_size: int | None = None, high_contrast: bool | None = None):
+    if text_size is not None:
+        if text_size not in TEXT_SIZES:
+            raise DomainError(field="text_size")
+        user.text_size = text_size
+    if high_contrast is not None:
+        user.high_contrast = high_contrast
