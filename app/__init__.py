@@ -9,7 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.config import default_config
 from app.core import errors, htmx, i18n, security
 from app.core.tenancy import load_current_residence
-from app.extensions import babel, csrf, db, htmx as htmx_ext, limiter, login_manager, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.extensions import htmx as htmx_ext
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -91,10 +92,12 @@ def _register_request_hooks(app: Flask) -> None:
         i18n.remember_lang_choice()
 
     @app.teardown_request
-    def forget_cached_user(exc):
-        # Flask-Login caches the user on ``g``; pytest-flask keeps one app context across
-        # test requests (flask-login #704), so drop it at the end of every request.
-        g.pop("_login_user", None)
+    def forget_request_globals(exc):
+        # ``g`` belongs to one request. pytest-flask keeps one app context across test
+        # requests (flask-login #704), so Flask-Login's cached user and Flask-WTF's cached
+        # CSRF token would leak from one request to the next: drop them here.
+        for key in list(g):
+            g.pop(key, None)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -7,6 +7,7 @@ with the reason.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 
@@ -16,7 +17,6 @@ import sqlalchemy as sa
 from app import create_app
 from app.config import TEST_CONFIG
 from app.extensions import db
-
 
 pytest_plugins = ["tests.factories"]
 
@@ -127,3 +127,8 @@ def auth(client):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(**kw): configuration overrides for the app")
+
+
+def page(response) -> str:
+    """The response's HTML with entities decoded, for asserting on what a reader sees."""
+    return html.unescape(response.get_data(as_text=True))

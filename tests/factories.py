@@ -56,7 +56,9 @@ def create_user(session, create_residence):
         home_obj = None
         if home:
             home_obj = Home(residence=residence, label=home)
-        session.add_all([user, Membership(user=user, residence=residence, role=role, home=home_obj)])
+        session.add_all(
+            [user, Membership(user=user, residence=residence, role=role, home=home_obj)]
+        )
         session.commit()
         return user
 

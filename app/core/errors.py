@@ -52,8 +52,10 @@ ERROR_TEXTS = {
     ),
     500: (
         _l("Un problème est survenu"),
-        _l("Ce n'est pas de votre faute. Réessayez dans un moment ; si cela continue, "
-           "prévenez la coordination."),
+        _l(
+            "Ce n'est pas de votre faute. Réessayez dans un moment ; si cela continue, "
+            "prévenez la coordination."
+        ),
     ),
 }
 

@@ -7,8 +7,8 @@ from flask import Blueprint, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.core.permissions import Role, has_role
 from app.core.db import utcnow
+from app.core.permissions import Role, has_role
 from app.extensions import db
 from app.residences.models import Membership
 from app.users.models import User
@@ -95,5 +95,3 @@ def votes():
 @login_required
 def charter():
     return _placeholder("charter")
-
-

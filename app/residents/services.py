@@ -253,7 +253,9 @@ def latest_invitation(membership: Membership) -> Invitation | None:
 def find_usable_invitation(code: str) -> Invitation:
     if len(normalise_code(code)) < 6:
         raise InvitationInvalid(field="code")
-    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.code_hash == hash_code(code)))
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.code_hash == hash_code(code))
+    )
     if invitation is None or not invitation.is_usable():
         raise InvitationInvalid(field="code")
     membership = invitation.user.membership_in(invitation.residence_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from app.core.errors import DomainError, NotAllowed
 from app.core.htmx import is_partial, render_page_or_block
-from app.core.permissions import Role, ensure, require_role
+from app.core.permissions import Role, ensure, has_role, require_role
 from app.core.tenancy import get_in_residence_or_404
 from app.extensions import db
 from app.residences.models import Membership
@@ -25,7 +26,8 @@ SHOW_CHOICES = ("active", "inactive", "all")
 def _resident_form(**kwargs) -> ResidentForm:
     form = ResidentForm(**kwargs)
     form.role.choices = [
-        (role.value, role.label) for role in services.assignable_roles(current_user, g.residence)
+        SelectChoice(role.value, role.label)
+        for role in services.assignable_roles(current_user, g.residence)
     ]
     return form
 
@@ -88,12 +90,14 @@ def create():
 
 
 def _get_membership(membership_id: int) -> Membership:
+    """404 for another residence's people (whoever asks), then 403 for non-coordinators."""
     membership = get_in_residence_or_404(Membership, membership_id)
+    ensure(has_role(Role.COORDINATOR))
     return membership
 
 
 @bp.route("/<int:membership_id>", methods=["GET", "POST"])
-@require_role(Role.COORDINATOR)
+@login_required
 def edit(membership_id: int):
     membership = _get_membership(membership_id)
     ensure(services.can_manage(current_user, g.residence, membership))
@@ -137,7 +141,7 @@ def edit(membership_id: int):
 
 
 @bp.post("/<int:membership_id>/active")
-@require_role(Role.COORDINATOR)
+@login_required
 def set_active(membership_id: int):
     membership = _get_membership(membership_id)
     ensure(services.can_manage(current_user, g.residence, membership))
@@ -154,9 +158,7 @@ def set_active(membership_id: int):
     message = (
         _("%(name)s a de nouveau accès à la résidence.", name=name)
         if active
-        else _(
-            "%(name)s n'a plus accès à l'application. Son historique est conservé.", name=name
-        )
+        else _("%(name)s n'a plus accès à l'application. Son historique est conservé.", name=name)
     )
     if is_partial():
         return render_page_or_block(
@@ -172,7 +174,7 @@ def set_active(membership_id: int):
 
 
 @bp.post("/<int:membership_id>/invitation")
-@require_role(Role.COORDINATOR)
+@login_required
 def reissue(membership_id: int):
     membership = _get_membership(membership_id)
     ensure(services.can_manage(current_user, g.residence, membership) and membership.is_active)
@@ -189,12 +191,13 @@ def reissue(membership_id: int):
 
 
 @bp.get("/invitations/<int:invitation_id>")
-@require_role(Role.COORDINATOR)
+@login_required
 def invitation(invitation_id: int):
     """The printable A4 sheet: code, QR code of the activation link, expiry."""
     import segno
 
     invitation = get_in_residence_or_404(Invitation, invitation_id)
+    ensure(has_role(Role.COORDINATOR))
     membership = invitation.user.membership_in(g.residence.id)
     if membership is None:
         abort(404)

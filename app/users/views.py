@@ -51,9 +51,7 @@ def _start_session(user) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_IP"], methods=["POST"], deduct_when=_failed
-)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_IP"], methods=["POST"], deduct_when=_failed)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"],
     key_func=_login_account_key,
@@ -161,15 +159,13 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(
-                current_user, form.current_password.data, form.password.data
-            )
+            services.change_password(current_user, form.current_password.data, form.password.data)
         except DomainError as error:
             db.session.rollback()
             getattr(form, error.field or "password").errors.append(error.message)
         else:
             # This device stays logged in with the new session version; others are out.
-            login_user(current_user)
+            login_user(current_user._get_current_object())
             db.session.commit()
             flash(
                 _("Votre mot de passe est changé. Vos autres appareils sont déconnectés."),
