@@ -1,0 +1,247 @@
+"""The coordinator's residents page and the invitation flow, through HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from app.core.db import utcnow
+from app.residences.models import Membership
+from app.residents.models import Invitation
+from tests.conftest import csrf_from, page
+
+
+@pytest.fixture
+def coordinator_client(client, auth, two_residences):
+    auth.login("coord.arm")
+    return client
+
+
+def _add_person(client, **fields):
+    token = csrf_from(client.get("/residents/new").get_data(as_text=True))
+    data = {
+        "full_name": "Paulette Durand",
+        "home_label": "B12",
+        "role": "resident",
+        "email": "",
+        "phone": "",
+        "locale": "fr",
+        "csrf_token": token,
+        **fields,
+    }
+    return client.post("/residents/new", data=data)
+
+
+def test_invitation_flow_end_to_end(app, coordinator_client, session):
+    response = _add_person(coordinator_client)
+    assert response.status_code == 303
+    sheet_url = response.headers["Location"]
+    sheet = page(coordinator_client.get(sheet_url))
+    assert "Paulette Durand" in sheet and "logement B12" in sheet
+    code = re.search(r'class="sheet-code">([A-Z0-9-]+)<', sheet).group(1)
+    link = re.search(r"http://localhost/activate/([A-Z0-9]+)", sheet).group(0)
+    assert code.replace("-", "") in link
+    assert "<svg" in sheet and "<path" in sheet  # the QR code, inline
+    assert "Ce code sert une seule fois" in sheet
+
+    # The resident, on her own phone, types the code with spaces and in lower case.
+    phone = app.test_client()
+    token = csrf_from(phone.get("/activate").get_data(as_text=True))
+    typed = code.lower().replace("-", " ")
+    response = phone.post("/activate", data={"code": typed, "csrf_token": token})
+    assert response.status_code == 303
+    choose = phone.get(response.headers["Location"])
+    assert "Bienvenue, Paulette Durand" in page(choose)
+    token = csrf_from(choose.get_data(as_text=True))
+    response = phone.post(
+        response.headers["Location"],
+        data={
+            "username": "paulette",
+            "password": "mon jardin en juin",
+            "confirm": "mon jardin en juin",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 303
+    home = page(phone.get("/"))
+    assert "Bonjour Paulette Durand" in home
+    assert "Votre compte est prêt" in home
+
+    # Logging out and in again with the chosen username.
+    phone.post("/logout", data={"csrf_token": csrf_from(phone.get("/me").get_data(as_text=True))})
+    token = csrf_from(phone.get("/login").get_data(as_text=True))
+    response = phone.post(
+        "/login",
+        data={"username": "paulette", "password": "mon jardin en juin", "csrf_token": token},
+    )
+    assert response.status_code == 303
+
+    # The link works once only; the coordinator's sheet now says it was used.
+    again = app.test_client().get(link.replace("http://localhost", ""))
+    assert again.status_code == 404
+    assert "Invitation non valable" in page(again)
+    assert "déjà été utilisée" in page(coordinator_client.get(sheet_url))
+
+
+def test_an_expired_invitation_is_refused_with_a_clear_message(app, coordinator_client, session):
+    _add_person(coordinator_client)
+    invitation = session.query(Invitation).one()
+    code = invitation.code
+    invitation.expires_at = utcnow() - dt.timedelta(days=1)
+    session.commit()
+    response = app.test_client().get(f"/activate/{code}")
+    assert response.status_code == 404
+    assert "demandez-en un nouveau à la coordination" in page(response)
+    phone = app.test_client()
+    token = csrf_from(phone.get("/activate").get_data(as_text=True))
+    response = phone.post("/activate", data={"code": code, "csrf_token": token})
+    assert response.status_code == 422
+    assert "Ce code n'est pas valable" in page(response)
+
+
+def test_choose_username_errors_are_shown_next_to_fields(app, coordinator_client, session):
+    _add_person(coordinator_client)
+    code = session.query(Invitation).one().code
+    phone = app.test_client()
+    token = csrf_from(phone.get(f"/activate/{code}").get_data(as_text=True))
+    response = phone.post(
+        f"/activate/{code}",
+        data={
+            "username": "coord.arm",
+            "password": "long enough password",
+            "confirm": "long enough password",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 422
+    assert "Ce nom d'utilisateur est déjà pris" in page(response)
+    assert session.query(Invitation).one().used_at is None
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, REDEEM_LIMIT_IP="3 per minute")
+def test_code_guessing_is_throttled(client):
+    token = csrf_from(client.get("/activate").get_data(as_text=True))
+    for _ in range(3):
+        assert (
+            client.post("/activate", data={"code": "AAAA-BBB-CCC", "csrf_token": token}).status_code
+            == 422
+        )
+    assert (
+        client.post("/activate", data={"code": "AAAA-BBB-CCD", "csrf_token": token}).status_code
+        == 429
+    )
+
+
+def test_add_person_errors_keep_what_was_typed(coordinator_client, session):
+    response = _add_person(
+        coordinator_client, full_name="", email="not-an-address", phone="06 12 34 56 78"
+    )
+    assert response.status_code == 422
+    html = page(response)
+    assert "Indiquez le nom de la personne." in html
+    assert "Cette adresse e-mail ne semble pas valable." in html
+    assert 'value="06 12 34 56 78"' in html
+    assert "Le formulaire contient 2 erreurs" in html
+    _add_person(coordinator_client, email="p@example.org")
+    response = _add_person(coordinator_client, full_name="Autre", email="P@example.org")
+    assert response.status_code == 422
+    assert "déjà utilisée par un autre compte" in page(response)
+
+
+def test_coordinator_cannot_give_the_coordinator_role(coordinator_client, session):
+    response = _add_person(coordinator_client, role="coordinator")
+    assert response.status_code == 422
+    assert "Not a valid choice" in page(response) or "choix" in page(response)
+    from app.users.models import User
+
+    assert session.query(User).filter_by(full_name="Paulette Durand").count() == 0
+
+
+def test_list_search_and_filter(coordinator_client, session):
+    _add_person(coordinator_client, full_name="Paulette Durand", home_label="C07")
+    html = page(coordinator_client.get("/residents?q=c07"))
+    assert "Paulette Durand" in html and "1 personne" in html
+    assert "invitation pas encore utilisée" in html
+    assert "Personne ne correspond" in page(coordinator_client.get("/residents?q=zzz"))
+
+
+def test_search_as_htmx_partial_returns_only_the_results(coordinator_client):
+    response = coordinator_client.get("/residents?q=res", headers={"HX-Request": "true"})
+    html = page(response)
+    assert html.lstrip().startswith('<section id="results"')
+    assert "<html" not in html and "HX-Request" in response.headers["Vary"]
+    boosted = coordinator_client.get(
+        "/residents?q=res", headers={"HX-Request": "true", "HX-Boosted": "true"}
+    )
+    assert "<html" in boosted.get_data(as_text=True)
+
+
+def test_edit_person(coordinator_client, session, two_residences):
+    arm, _bezu, people = two_residences
+    membership = people["arm_res"].membership_in(arm.id)
+    token = csrf_from(coordinator_client.get(f"/residents/{membership.id}").get_data(as_text=True))
+    response = coordinator_client.post(
+        f"/residents/{membership.id}",
+        data={
+            "full_name": "Jeanne Martin",
+            "home_label": "A02",
+            "role": "committee",
+            "email": "",
+            "phone": "",
+            "locale": "en",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    membership = session.get(Membership, membership.id)
+    assert membership.user.full_name == "Jeanne Martin"
+    assert membership.home.label == "A02" and membership.role.value == "committee"
+    assert membership.user.locale == "en"
+
+
+def test_deactivate_and_reactivate_by_htmx_announce_the_change(
+    coordinator_client, session, two_residences
+):
+    arm, _bezu, people = two_residences
+    membership = people["arm_res"].membership_in(arm.id)
+    html = coordinator_client.get(f"/residents/{membership.id}").get_data(as_text=True)
+    token = csrf_from(html)
+    response = coordinator_client.post(
+        f"/residents/{membership.id}/active",
+        data={"active": "0"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    assert response.status_code == 200
+    fragment = page(response)
+    assert fragment.lstrip().startswith('<section id="status-panel"')
+    assert 'id="active-button"' in fragment  # focus stays on the same button
+    assert 'hx-swap-oob="innerHTML"' in fragment and "n'a plus accès" in fragment
+    session.expire_all()
+    assert not session.get(Membership, membership.id).is_active
+    response = coordinator_client.post(
+        f"/residents/{membership.id}/active", data={"active": "1", "csrf_token": token}
+    )
+    assert response.status_code == 303
+    assert "a de nouveau accès" in page(coordinator_client.get(response.headers["Location"]))
+
+
+def test_reissue_invitation_gives_a_new_sheet(coordinator_client, session, two_residences):
+    arm, _bezu, people = two_residences
+    membership = people["arm_res"].membership_in(arm.id)
+    token = csrf_from(coordinator_client.get(f"/residents/{membership.id}").get_data(as_text=True))
+    response = coordinator_client.post(
+        f"/residents/{membership.id}/invitation", data={"csrf_token": token}
+    )
+    assert response.status_code == 303
+    assert "sheet-code" in coordinator_client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+
+
+def test_coordinator_cannot_open_their_own_or_a_peers_record(coordinator_client, two_residences):
+    arm, _bezu, people = two_residences
+    own = people["arm_coord"].membership_in(arm.id)
+    assert coordinator_client.get(f"/residents/{own.id}").status_code == 403
