@@ -144,9 +144,10 @@ def test_a_coordinator_cannot_deactivate_themselves_or_a_peer(session, coord, ar
 
 def test_search_by_name_username_or_home(session, coord, arm, two_residences):
     _new(session, coord, arm, full_name="Paulette Durand", home_label="C07")
-    names = lambda q, show="active": [
-        m.user.full_name for m in services.search_members(arm, q, show=show)
-    ]  # noqa: E731
+
+    def names(q, show="active"):
+        return [m.user.full_name for m in services.search_members(arm, q, show=show)]
+
     assert names("paulette") == ["Paulette Durand"]
     assert names("c07") == ["Paulette Durand"]
     assert "Personne" not in " ".join(names("durand"))
