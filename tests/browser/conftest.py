@@ -39,10 +39,26 @@ if not os.path.exists(CHROMIUM):
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
+def buffered(wsgi_app):
+    """Read each response whole and close it, so that a request the browser abandons
+    (a favicon fetch cut short by a navigation) leaves no file open behind it."""
+
+    def app(environ, start_response):
+        result = wsgi_app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return [body]
+
+    return app
+
+
 class LiveServer:
     def __init__(self, app):
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
