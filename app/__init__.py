@@ -50,6 +50,13 @@ def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401
 
     db.init_app(app)
+    with app.app_context():
+        from sqlalchemy import event
+
+        from app.core.db import configure_sqlite
+
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", configure_sqlite)
     migrate.init_app(app, db, render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -76,12 +83,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.bookings.views import bp as bookings_bp
     from app.pages.views import bp as pages_bp
     from app.residences.views import bp as residences_bp
     from app.residents.views import bp as residents_bp
+    from app.rooms.views import bp as rooms_bp
     from app.users.views import bp as auth_bp
 
-    for bp in (pages_bp, auth_bp, residences_bp, residents_bp):
+    for bp in (pages_bp, auth_bp, residences_bp, residents_bp, bookings_bp, rooms_bp):
         app.register_blueprint(bp)
 
 

@@ -95,6 +95,8 @@ def load_demo() -> list[tuple[str, str]]:
         ensure_membership(admin, residences[key], Role.LANDLORD_ADMIN, None)
     logins.append(("bailleur.admin", "landlord_admin — 3 résidences"))
     db.session.commit()
+    load_demo_rooms()
+    db.session.commit()
     return logins
 
 
@@ -116,3 +118,134 @@ def register_cli(app: Flask) -> None:
             click.echo("The database already has data: demo not loaded.")
             return
         demo_command.callback()
+
+
+def load_demo_rooms(now=None) -> None:
+    """Armentières' rooms (DESIGN §5 / issue 3) and some bookings in the coming weeks."""
+    import datetime as dt
+
+    from app.bookings import services as bookings
+    from app.core.db import utcnow
+    from app.core.timeutils import to_local
+    from app.residences.models import Residence
+    from app.rooms.models import BookingMode, Room
+    from app.rooms.services import create_room
+    from app.users.models import User
+
+    residence = db.session.scalar(
+        sa.select(Residence).where(Residence.name == DEMO_RESIDENCES[0][1])
+    )
+    if residence is None or db.session.scalar(
+        sa.select(sa.func.count(Room.id)).where(Room.residence_id == residence.id)
+    ):
+        return
+    users = {u.username: u for u in db.session.scalars(sa.select(User))}
+    coordinator = users["coordination.armentieres"]
+    every_day = range(7)
+    common = create_room(
+        coordinator,
+        residence,
+        name="Salle commune",
+        description="Grande salle au rez-de-chaussée avec cuisine équipée, tables et chaises.",
+        capacity=40,
+        accessibility="De plain-pied, boucle magnétique, toilettes accessibles.",
+        slot_minutes=60,
+        min_minutes=120,
+        max_minutes=360,
+        max_days_ahead=90,
+        cancel_hours=48,
+        per_household_week=2,
+        max_active_per_household=3,
+        buffer_minutes=60,
+        openings=[(d, dt.time(9), dt.time(22)) for d in every_day],
+    )
+    guest = create_room(
+        coordinator,
+        residence,
+        name="Chambre d'amis",
+        description="Chambre avec deux lits simples et salle d'eau, pour vos invités.",
+        capacity=2,
+        accessibility="Au rez-de-chaussée, douche à l'italienne.",
+        mode=BookingMode.NIGHTS,
+        min_nights=1,
+        max_nights=3,
+        max_days_ahead=120,
+        cancel_hours=72,
+        max_active_per_household=1,
+        requires_approval=True,
+    )
+    washers = create_room(
+        coordinator,
+        residence,
+        name="Laverie – lave-linge",
+        description="Deux lave-linge identiques. Lessive fournie.",
+        accessibility="Hublots à hauteur de fauteuil.",
+        slot_minutes=60,
+        min_minutes=60,
+        max_minutes=120,
+        max_days_ahead=14,
+        cancel_hours=1,
+        per_household_week=3,
+        openings=[(d, dt.time(8), dt.time(20)) for d in every_day],
+        unit_names=["Lave-linge 1", "Lave-linge 2"],
+    )
+    create_room(
+        coordinator,
+        residence,
+        name="Laverie – sèche-linge",
+        description="Un sèche-linge.",
+        slot_minutes=60,
+        min_minutes=60,
+        max_minutes=120,
+        max_days_ahead=14,
+        cancel_hours=1,
+        per_household_week=3,
+        openings=[(d, dt.time(8), dt.time(20)) for d in every_day],
+    )
+    now = now or utcnow()
+    today = to_local(now, residence.tz).date()
+
+    def day(offset: int) -> dt.date:
+        return today + dt.timedelta(days=offset)
+
+    def at(offset: int, hour: int) -> dt.datetime:
+        return dt.datetime.combine(day(offset), dt.time(hour))
+
+    bookings.create_booking(
+        users["jeanne.martin"],
+        common,
+        at(5, 14),
+        at(5, 18),
+        purpose="Anniversaire de Jeanne",
+        now=now,
+    )
+    bookings.create_booking(users["karim.haddad"], washers, at(1, 10), at(1, 11), now=now)
+    bookings.create_booking(users["odette.leroy"], washers, at(1, 10), at(1, 11), now=now)
+    bookings.create_booking(
+        coordinator,
+        common,
+        at(9, 14),
+        at(9, 16),
+        for_user=users["odette.leroy"],
+        purpose="Goûter avec la famille",
+        now=now,
+    )
+    bookings.create_booking(
+        users["lucas.bernard"],
+        guest,
+        dt.datetime.combine(day(12), guest.checkin_time),
+        dt.datetime.combine(day(14), guest.checkout_time),
+        purpose="Visite de ma sœur",
+        now=now,
+    )
+    bookings.create_series(
+        coordinator,
+        common,
+        weekday=1,
+        start_time=dt.time(14),
+        end_time=dt.time(16),
+        first_date=today,
+        until=day(60),
+        purpose="Club tricot",
+        now=now,
+    )

@@ -1,8 +1,25 @@
 """Every model, imported in one place for Alembic and ``create_all``."""
 
+from app.bookings.models import Booking, BookingSeries, SeriesSkip
 from app.core.audit import AuditEvent
 from app.residences.models import Home, Membership, Organisation, Residence
 from app.residents.models import Invitation
+from app.rooms.models import Closure, Room, RoomOpening, RoomUnit
 from app.users.models import User
 
-__all__ = ["AuditEvent", "Home", "Invitation", "Membership", "Organisation", "Residence", "User"]
+__all__ = [
+    "AuditEvent",
+    "Booking",
+    "BookingSeries",
+    "Closure",
+    "Home",
+    "Invitation",
+    "Membership",
+    "Organisation",
+    "Residence",
+    "Room",
+    "RoomOpening",
+    "RoomUnit",
+    "SeriesSkip",
+    "User",
+]

@@ -53,3 +53,32 @@ class Base(DeclarativeBase):
 
 class TimestampMixin:
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def configure_sqlite(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys, let readers go on while one writer writes (WAL), and
+    wait for the write lock rather than fail at once."""
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    if dbapi_connection.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def lock_for_write(session) -> None:
+    """Make the rest of this request's transaction hold the database write lock on SQLite.
+
+    Races (two people booking the last slot) are settled by the database: PostgreSQL by row
+    locks and constraints, SQLite by taking the write lock *before* reading what is free
+    (``BEGIN IMMEDIATE``). Call it in a view before a service that must not race; nothing is
+    pending at that point, so ending the read transaction loses nothing.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.commit()
+    session.execute(sa.text("BEGIN IMMEDIATE"))

@@ -15,11 +15,18 @@ from app.users.models import User
 
 bp = Blueprint("pages", __name__)
 
+# Home page cards: section key → (endpoint, title).
 SECTIONS = {
     "rooms": _l("Salles"),
     "activities": _l("Activités"),
     "votes": _l("Votes"),
     "charter": _l("Charte de vie"),
+}
+SECTION_ENDPOINTS = {
+    "rooms": "bookings.rooms",
+    "activities": "pages.activities",
+    "votes": "pages.votes",
+    "charter": "pages.charter",
 }
 SECTION_TEXT = {
     "rooms": _l("Réserver la salle commune, la chambre d'amis ou la laverie."),
@@ -60,6 +67,7 @@ def home():
         pending_invitations=pending,
         sections=SECTIONS,
         section_text=SECTION_TEXT,
+        section_endpoints=SECTION_ENDPOINTS,
         user=current_user,
     )
 
@@ -71,12 +79,6 @@ def _placeholder(section: str):
         title=SECTIONS[section],
         text=SECTION_TEXT[section],
     )
-
-
-@bp.get("/rooms")
-@login_required
-def rooms():
-    return _placeholder("rooms")
 
 
 @bp.get("/activities")

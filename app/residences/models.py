@@ -33,6 +33,8 @@ class Residence(TimestampMixin, db.Model):
     address: Mapped[str] = mapped_column(sa.String(300), default="")
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Paris")
     default_locale: Mapped[str] = mapped_column(sa.String(8), default="fr")
+    # Whether residents may see who booked a room (off by default: privacy).
+    show_booker_names: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation] = relationship(back_populates="residences")
     homes: Mapped[list[Home]] = relationship(

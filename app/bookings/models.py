@@ -1,0 +1,128 @@
+"""Bookings of room units, and the coordinator's weekly series.
+
+Two confirmed bookings of one unit never overlap (cleaning buffer included). On PostgreSQL an
+exclusion constraint guarantees it (see the migration: ``booking_no_overlap``, btree_gist);
+on SQLite the booking transaction takes the database write lock before it checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import TimestampMixin, UTCDateTime
+from app.extensions import db
+from app.residences.models import Home
+from app.rooms.models import Room, RoomUnit
+from app.users.models import User
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+
+    @property
+    def label(self):
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    BookingStatus.PENDING: _l("En attente de validation"),
+    BookingStatus.CONFIRMED: _l("Confirmée"),
+    BookingStatus.CANCELLED: _l("Annulée"),
+    BookingStatus.DECLINED: _l("Refusée"),
+}
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+class BookingSeries(TimestampMixin, db.Model):
+    """A weekly slot booked by the coordinator (the knitting club, Tuesdays 14–16 h)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
+    room_id: Mapped[int] = mapped_column(sa.ForeignKey("room.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("room_unit.id"))
+    weekday: Mapped[int]
+    start_time: Mapped[dt.time] = mapped_column(sa.Time)
+    end_time: Mapped[dt.time] = mapped_column(sa.Time)
+    first_date: Mapped[dt.date]
+    until: Mapped[dt.date]
+    purpose: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    room: Mapped[Room] = relationship()
+    unit: Mapped[RoomUnit] = relationship()
+    skips: Mapped[list[SeriesSkip]] = relationship(
+        back_populates="series", order_by="SeriesSkip.date", cascade="all, delete-orphan"
+    )
+
+
+class SeriesSkip(db.Model):
+    """A date of a series that could not be booked (taken, closed); it can be re-added."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(sa.ForeignKey("booking_series.id"), index=True)
+    date: Mapped[dt.date]
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    series: Mapped[BookingSeries] = relationship(back_populates="skips")
+
+    __table_args__ = (sa.UniqueConstraint("series_id", "date"),)
+
+
+class Booking(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
+    room_id: Mapped[int] = mapped_column(sa.ForeignKey("room.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("room_unit.id"), index=True)
+    # Whose booking it is, and their household (None for the coordinator's own events).
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    home_id: Mapped[int | None] = mapped_column(sa.ForeignKey("home.id"), index=True)
+    # Who made it: the person, or the coordinator on their behalf.
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking_series.id"), index=True)
+    start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # end_at + the room's cleaning buffer: what the no-overlap guarantee protects.
+    block_end_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    purpose: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[BookingStatus] = mapped_column(
+        sa.Enum(
+            BookingStatus,
+            native_enum=False,
+            length=12,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        index=True,
+    )
+    decision_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    room: Mapped[Room] = relationship()
+    unit: Mapped[RoomUnit] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    home: Mapped[Home | None] = relationship()
+    series: Mapped[BookingSeries | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("start_at < end_at", name="period"),
+        sa.CheckConstraint("end_at <= block_end_at", name="block"),
+        sa.Index("ix_booking_unit_period", "unit_id", "start_at", "block_end_at"),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def on_behalf(self) -> bool:
+        return self.created_by_id != self.user_id
