@@ -1,0 +1,375 @@
+"""Booking rules without HTTP: every rule has its own message; DST; approval; series."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+
+from app.bookings import services
+from app.bookings.models import Booking, BookingStatus
+from app.core.audit import AuditEvent
+from app.core.errors import DomainError, NotAllowed
+from app.core.permissions import Role
+from app.core.timeutils import to_local
+from app.residences.models import Home, Membership
+from app.rooms.models import BookingMode
+from app.rooms.services import create_room
+
+# Friday 20 March 2026, 10:00 in Paris. Summer time starts on Sunday 29 March.
+NOW = dt.datetime(2026, 3, 20, 9, 0, tzinfo=dt.UTC)
+MONDAY = dt.date(2026, 3, 23)
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute))
+
+
+@pytest.fixture
+def people(session, create_residence, create_user):
+    residence = create_residence("Armentières")
+    coord = create_user("coord", residence=residence, role=Role.COORDINATOR)
+    jeanne = create_user("jeanne", residence=residence, home="A12")
+    home = session.scalar(sa.select(Home).where(Home.label == "A12"))
+    # Jeanne's grandson lives in the same flat: one household.
+    paul = create_user("paul", residence=residence)
+    session.scalar(sa.select(Membership).where(Membership.user_id == paul.id)).home = home
+    lucas = create_user("lucas", residence=residence, home="B03")
+    session.commit()
+    return {"residence": residence, "coord": coord, "jeanne": jeanne, "paul": paul, "lucas": lucas}
+
+
+@pytest.fixture
+def make_room(session, people):
+    def _make(**rules):
+        rules.setdefault("name", "Salle commune")
+        openings = rules.pop("openings", [(d, dt.time(8), dt.time(20)) for d in range(7)])
+        room = create_room(people["coord"], people["residence"], openings=openings, **rules)
+        session.commit()
+        return room
+
+    return _make
+
+
+def book(user, room, start, end, **kw):
+    kw.setdefault("now", NOW)
+    return services.create_booking(user, room, start, end, **kw)
+
+
+def test_free_slots_in_plain_steps_skip_the_past_and_the_far_future(people, make_room):
+    room = make_room(slot_minutes=60, min_minutes=120, max_minutes=240, max_days_ahead=7)
+    slots = services.free_slots(room, NOW.date(), NOW.date() + dt.timedelta(days=30), now=NOW)
+    today = slots[dt.date(2026, 3, 20)]
+    assert today[0].start == at(dt.date(2026, 3, 20), 10)  # it is 10:00: 8:00, 9:00 are past
+    assert today[-1].end == at(dt.date(2026, 3, 20), 20)
+    assert max(slots) == dt.date(2026, 3, 27)  # 7 days ahead, no more
+
+
+def test_a_booked_unit_gives_way_to_the_next_identical_one(session, people, make_room):
+    room = make_room(name="Lave-linge", min_minutes=60, unit_names=["LL 1", "LL 2"])
+    first = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    second = book(people["lucas"], room, at(MONDAY, 10), at(MONDAY, 11))
+    assert {first.unit.name, second.unit.name} == {"LL 1", "LL 2"}
+    day = services.free_slots(room, MONDAY, MONDAY, now=NOW)[MONDAY]
+    assert at(MONDAY, 10) not in [s.start for s in day]
+    with pytest.raises(services.SlotTaken) as taken:
+        book(people["coord"], room, at(MONDAY, 10), at(MONDAY, 11))
+    assert taken.value.next_slots[0].start == at(MONDAY, 11)
+    assert taken.value.status_code == 409
+
+
+def test_cleaning_buffer_keeps_bookings_apart(people, make_room):
+    room = make_room(min_minutes=60, buffer_minutes=60)
+    book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 12))
+    with pytest.raises(services.SlotTaken):
+        book(people["lucas"], room, at(MONDAY, 12), at(MONDAY, 13))
+    with pytest.raises(services.SlotTaken):  # ends when the cleaning would start: too close
+        book(people["lucas"], room, at(MONDAY, 8), at(MONDAY, 10))
+    assert book(people["lucas"], room, at(MONDAY, 13), at(MONDAY, 14)).status is (
+        BookingStatus.CONFIRMED
+    )
+    starts = [s.start for s in services.free_slots(room, MONDAY, MONDAY, now=NOW)[MONDAY]]
+    assert at(MONDAY, 12) not in starts and at(MONDAY, 15) in starts
+
+
+@pytest.mark.parametrize(
+    ("rules", "start", "end", "error"),
+    [
+        ({}, at(MONDAY, 12), at(MONDAY, 11), services.InvalidPeriod),
+        ({}, at(dt.date(2026, 3, 20), 8), at(dt.date(2026, 3, 20), 9), services.InPast),
+        ({"max_days_ahead": 2}, at(MONDAY, 10), at(MONDAY, 11), services.TooFarAhead),
+        (
+            {"min_minutes": 120, "max_minutes": 240},
+            at(MONDAY, 10),
+            at(MONDAY, 11),
+            services.TooShort,
+        ),
+        ({"max_minutes": 120}, at(MONDAY, 10), at(MONDAY, 13), services.TooLong),
+        ({"slot_minutes": 60}, at(MONDAY, 10, 30), at(MONDAY, 11, 30), services.NotOnGrid),
+        ({}, at(MONDAY, 19), at(MONDAY, 21), services.OutsideOpeningHours),
+        (
+            {"openings": [(2, dt.time(8), dt.time(20))]},
+            at(MONDAY, 10),
+            at(MONDAY, 11),
+            services.OutsideOpeningHours,
+        ),
+    ],
+)
+def test_each_rule_refuses_with_its_own_message(people, make_room, rules, start, end, error):
+    room = make_room(**rules)
+    with pytest.raises(error) as refused:
+        book(people["jeanne"], room, start, end)
+    assert refused.value.status_code == 422
+    assert refused.value.field in ("start", "end")
+
+
+def test_every_refusal_has_a_distinct_translated_message(app):
+    classes = [
+        services.InvalidPeriod,
+        services.InPast,
+        services.TooFarAhead,
+        services.TooShort,
+        services.TooLong,
+        services.NotOnGrid,
+        services.OutsideOpeningHours,
+        services.WrongNights,
+        services.RoomClosed,
+        services.WeeklyLimit,
+        services.ActiveLimit,
+        services.CancelTooLate,
+        services.SlotTaken,
+        services.NotPending,
+    ]
+    with app.test_request_context():
+        french = [str(c.default_message) for c in classes]
+        with force_locale("en"):
+            english = [str(c.default_message) for c in classes]
+    assert len(set(french)) == len(classes)
+    assert len(set(english)) == len(classes)
+    assert not set(french) & set(english)
+
+
+def test_nights_for_the_guest_room(people, make_room):
+    room = make_room(
+        name="Chambre d'amis", mode=BookingMode.NIGHTS, min_nights=1, max_nights=3, openings=[]
+    )
+    checkin, checkout = room.checkin_time, room.checkout_time
+    start = dt.datetime.combine(MONDAY, checkin)
+    booking = book(
+        people["jeanne"], room, start, dt.datetime.combine(MONDAY + dt.timedelta(days=2), checkout)
+    )
+    assert booking.status is BookingStatus.CONFIRMED
+    with pytest.raises(services.WrongNights):
+        book(
+            people["lucas"],
+            room,
+            dt.datetime.combine(MONDAY + dt.timedelta(days=3), checkin),
+            dt.datetime.combine(MONDAY + dt.timedelta(days=7), checkout),
+        )
+    with pytest.raises(services.OutsideOpeningHours):
+        book(
+            people["lucas"],
+            room,
+            at(MONDAY + dt.timedelta(days=3), 9),
+            dt.datetime.combine(MONDAY + dt.timedelta(days=4), checkout),
+        )
+    slots = services.free_slots(room, MONDAY, MONDAY + dt.timedelta(days=3), now=NOW)
+    assert slots[MONDAY] == [] and slots[MONDAY + dt.timedelta(days=1)] == []
+    # Departure at 11:00, the next guests arrive at 15:00 the same day.
+    assert slots[MONDAY + dt.timedelta(days=2)][0].nights == 1
+
+
+def test_closures_refuse_bookings_and_list_the_ones_inside(session, people, make_room):
+    room = make_room()
+    inside = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    closure, affected = services.add_closure(
+        people["coord"], room, at(MONDAY, 0), at(MONDAY + dt.timedelta(days=1), 0), "Peinture"
+    )
+    assert affected == [inside]
+    with pytest.raises(services.RoomClosed) as refused:
+        book(people["lucas"], room, at(MONDAY, 14), at(MONDAY, 15))
+    assert "Peinture" in str(refused.value.message)
+    assert services.free_slots(room, MONDAY, MONDAY, now=NOW)[MONDAY] == []
+    with pytest.raises(NotAllowed):
+        services.add_closure(people["jeanne"], room, at(MONDAY, 0), at(MONDAY, 1), "x")
+
+
+def test_household_limits_count_the_whole_flat(people, make_room):
+    room = make_room(per_household_week=1)
+    book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    with pytest.raises(services.WeeklyLimit):
+        book(people["paul"], room, at(MONDAY, 14), at(MONDAY, 15))  # same flat A12
+    book(people["lucas"], room, at(MONDAY, 14), at(MONDAY, 15))  # another flat
+    book(
+        people["paul"],
+        room,
+        at(MONDAY + dt.timedelta(days=7), 14),
+        at(MONDAY + dt.timedelta(days=7), 15),
+    )  # next week is fine
+
+
+def test_active_bookings_limit(people, make_room):
+    room = make_room(max_active_per_household=2)
+    book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    second = book(people["paul"], room, at(MONDAY, 12), at(MONDAY, 13))
+    with pytest.raises(services.ActiveLimit):
+        book(people["jeanne"], room, at(MONDAY, 14), at(MONDAY, 15))
+    services.cancel_booking(people["paul"], second, now=NOW)
+    book(people["jeanne"], room, at(MONDAY, 14), at(MONDAY, 15))
+
+
+def test_cancel_until_the_deadline_then_only_the_coordinator(people, make_room):
+    room = make_room(cancel_hours=48)
+    booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    late = dt.datetime(2026, 3, 22, 9, 0, tzinfo=dt.UTC)  # 24 h before
+    assert not services.can_change(people["jeanne"], booking, late)
+    with pytest.raises(services.CancelTooLate):
+        services.cancel_booking(people["jeanne"], booking, now=late)
+    with pytest.raises(NotAllowed):
+        services.cancel_booking(people["lucas"], booking, now=NOW)
+    services.cancel_booking(people["coord"], booking, now=late)
+    assert booking.status is BookingStatus.CANCELLED
+    # Its slot is free again.
+    assert book(people["lucas"], room, at(MONDAY, 10), at(MONDAY, 11)).status is (
+        BookingStatus.CONFIRMED
+    )
+
+
+def test_moving_a_booking_keeps_it_out_of_its_own_way(people, make_room):
+    room = make_room(max_active_per_household=1)
+    booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 12))
+    services.change_booking_time(people["jeanne"], booking, at(MONDAY, 11), at(MONDAY, 13), now=NOW)
+    assert to_local(booking.start_at, people["residence"].tz) == at(MONDAY, 11)
+    other = book(people["lucas"], room, at(MONDAY, 14), at(MONDAY, 15))
+    with pytest.raises(services.SlotTaken):
+        services.change_booking_time(
+            people["jeanne"], booking, at(MONDAY, 14), at(MONDAY, 16), now=NOW
+        )
+    assert other.status is BookingStatus.CONFIRMED
+
+
+def test_approval_rooms_make_requests_and_approving_declines_overlaps(session, people, make_room):
+    room = make_room(name="Chambre d'amis", requires_approval=True)
+    first = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 12))
+    second = book(people["lucas"], room, at(MONDAY, 11), at(MONDAY, 13))
+    assert first.status is second.status is BookingStatus.PENDING
+    assert services.overlapping_pending(first) == [second]
+    with pytest.raises(NotAllowed):
+        services.approve_booking(people["jeanne"], first, now=NOW)
+    declined = services.approve_booking(people["coord"], first, now=NOW)
+    assert declined == [second]
+    assert first.status is BookingStatus.CONFIRMED
+    assert second.status is BookingStatus.DECLINED and second.decision_reason
+    with pytest.raises(services.NotPending):
+        services.approve_booking(people["coord"], second, now=NOW)
+    third = book(people["lucas"], room, at(MONDAY, 15), at(MONDAY, 16))
+    with pytest.raises(DomainError) as no_reason:
+        services.decline_booking(people["coord"], third, "  ", now=NOW)
+    assert no_reason.value.field == "reason"
+    services.decline_booking(people["coord"], third, "Travaux ce jour-là", now=NOW)
+    assert third.decision_reason == "Travaux ce jour-là"
+    # The coordinator's own bookings need no approval.
+    own = book(people["coord"], room, at(MONDAY, 17), at(MONDAY, 18))
+    assert own.status is BookingStatus.CONFIRMED
+
+
+def test_on_behalf_records_who_made_it_and_applies_the_residents_rules(people, make_room):
+    room = make_room(max_days_ahead=30, per_household_week=1)
+    booking = book(people["coord"], room, at(MONDAY, 10), at(MONDAY, 11), for_user=people["jeanne"])
+    assert booking.user_id == people["jeanne"].id
+    assert booking.created_by_id == people["coord"].id and booking.on_behalf
+    assert booking.home.label == "A12"
+    with pytest.raises(services.WeeklyLimit):
+        book(people["coord"], room, at(MONDAY, 14), at(MONDAY, 15), for_user=people["paul"])
+    with pytest.raises(NotAllowed):
+        book(people["lucas"], room, at(MONDAY, 14), at(MONDAY, 15), for_user=people["jeanne"])
+    # The coordinator's own events are not bound by the residents' rules.
+    far = MONDAY + dt.timedelta(days=60)
+    assert book(people["coord"], room, at(far, 10), at(far, 11)).status is (BookingStatus.CONFIRMED)
+
+
+def test_weekly_series_keeps_local_time_across_dst_and_skips_conflicts(session, people, make_room):
+    room = make_room(max_days_ahead=14)  # the coordinator's series may go further
+    tuesday = MONDAY + dt.timedelta(days=8)  # 31 March, after the change to summer time
+    conflict = book(people["jeanne"], room, at(tuesday, 15), at(tuesday, 16))
+    series, made, skipped = services.create_series(
+        people["coord"],
+        room,
+        weekday=1,
+        start_time=dt.time(14),
+        end_time=dt.time(16),
+        first_date=dt.date(2026, 3, 20),
+        until=dt.date(2026, 4, 14),
+        purpose="Club tricot",
+        now=NOW,
+    )
+    tz = people["residence"].tz
+    assert [to_local(b.start_at, tz) for b in made] == [
+        at(dt.date(2026, 3, 24), 14),
+        at(dt.date(2026, 4, 7), 14),
+        at(dt.date(2026, 4, 14), 14),
+    ]
+    assert made[0].start_at.hour == 13 and made[1].start_at.hour == 12  # UTC+1, then UTC+2
+    assert [s.date for s in skipped] == [tuesday]
+    assert "réservé" in skipped[0].reason
+    session.commit()
+    services.cancel_booking(people["coord"], conflict, now=NOW)
+    again = services.readd_skipped(people["coord"], skipped[0], now=NOW)
+    session.commit()
+    assert to_local(again.start_at, tz) == at(tuesday, 14)
+    assert again.series_id == series.id and series.skips == []
+
+
+def test_week_view_shows_busy_periods_per_unit(people, make_room):
+    room = make_room(unit_names=["LL 1", "LL 2"], min_minutes=60)
+    booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    week = services.week_view(room, MONDAY)
+    assert len(week) == 7
+    cell = week[MONDAY][booking.unit_id]
+    assert cell.busy == [(at(MONDAY, 10), at(MONDAY, 11), booking)]
+    assert cell.openings == [(dt.time(8), dt.time(20))]
+
+
+def test_every_booking_change_is_audited(session, people, make_room):
+    room = make_room(requires_approval=True)
+    booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    services.change_booking_time(people["jeanne"], booking, at(MONDAY, 12), at(MONDAY, 13), now=NOW)
+    services.approve_booking(people["coord"], booking, now=NOW)
+    services.cancel_booking(people["coord"], booking, now=NOW)
+    session.flush()
+    actions = [
+        e.action
+        for e in session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.target_type == "booking").order_by(AuditEvent.id)
+        )
+    ]
+    assert actions == ["booking.created", "booking.moved", "booking.approved", "booking.cancelled"]
+
+
+def test_the_database_itself_refuses_overlapping_confirmed_bookings(session, people, make_room):
+    """PostgreSQL's exclusion constraint holds even if a bug bypassed the service."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip(
+            "SQLite has no exclusion constraints: there the booking transaction takes "
+            "the write lock first (see tests/concurrency)"
+        )
+    room = make_room()
+    first = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 12))
+    session.commit()
+    clash = Booking(
+        residence_id=room.residence_id,
+        room_id=room.id,
+        unit_id=first.unit_id,
+        user_id=people["lucas"].id,
+        created_by_id=people["lucas"].id,
+        start_at=first.start_at,
+        end_at=first.end_at,
+        block_end_at=first.end_at,
+        status=BookingStatus.CONFIRMED,
+    )
+    session.add(clash)
+    with pytest.raises(sa.exc.IntegrityError):
+        session.flush()
+    session.rollback()
