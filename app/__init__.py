@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import default_config
-from app.core import errors, htmx, i18n, security
+from app.core import bench, errors, htmx, i18n, security
 from app.core.tenancy import load_current_residence
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.extensions import htmx as htmx_ext
@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     _register_request_hooks(app)
     _register_template_helpers(app)
+    bench.init_app(app)
 
     from app.cli import register_cli
 

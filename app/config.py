@@ -67,6 +67,8 @@ def default_config(instance_path: str) -> dict:
         # argon2id parameters (argon2-cffi defaults); tests use cheaper ones.
         "ARGON2_PARAMS": {},
         "PROXY_FIX": 0,
+        # Benchmark helpers (a "hello" route, an X-Query-Count header): bench/ only.
+        "BENCHMARK": False,
     }
 
 
