@@ -60,7 +60,7 @@ test: lint test-sqlite test-postgresql
 
 # Re-extract the strings and update both catalogues (then translate what is new).
 extract: install-test
-	$(BIN)/pybabel extract -F pyproject.toml -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel extract -F pyproject.toml -k _l -k lazy_gettext --ignore-dirs ".* .venv" --no-location --sort-output -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --width 100
 	$(BIN)/python scripts/fill_source_catalogue.py translations/fr/LC_MESSAGES/messages.po
 

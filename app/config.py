@@ -1,7 +1,8 @@
 """Configuration: safe development defaults, overridden by environment variables.
 
-``DATABASE_URL``, ``SECRET_KEY`` and ``REDIS_URL`` are read as they are named (the names
-operators know); any other setting can be given as ``FLASK_<NAME>`` (``FLASK_DEV=1``).
+``DATABASE_URL``, ``SECRET_KEY``, ``REDIS_URL`` and ``UPLOAD_FOLDER`` are read as they are
+named (the names operators know); any other setting can be given as ``FLASK_<NAME>``
+(``FLASK_DEV=1``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -158,12 +159,17 @@ def _load_busy(room: Room, start_utc: dt.datetime, end_utc: dt.datetime) -> _Bus
             Booking.block_end_at > start_utc,
         )
     ).all()
-    closures = db.session.scalars(
-        sa.select(Closure).where(
-            Closure.room_id == room.id, Closure.start_at < end_utc, Closure.end_at > start_utc
+    return _Busy(list(bookings), _load_closures(room, start_utc, end_utc))
+
+
+def _load_closures(room: Room, start_utc: dt.datetime, end_utc: dt.datetime) -> list[Closure]:
+    return list(
+        db.session.scalars(
+            sa.select(Closure).where(
+                Closure.room_id == room.id, Closure.start_at < end_utc, Closure.end_at > start_utc
+            )
         )
-    ).all()
-    return _Busy(list(bookings), list(closures))
+    )
 
 
 def _candidates(room: Room, day: dt.date):
@@ -258,7 +264,7 @@ def week_view(room: Room, monday: dt.date) -> dict[dt.date, dict[int, WeekCell]]
             Booking.end_at > start,
         )
     ).all()
-    closures = _load_busy(room, start, end).closures
+    closures = _load_closures(room, start, end)
     days: dict[dt.date, dict[int, WeekCell]] = {}
     for offset in range(7):
         day = monday + dt.timedelta(days=offset)
@@ -377,7 +383,9 @@ def check_rules(
         else:
             _check_slot_rules(room, start, end)
         _check_household_limits(room, start, home_id, user_id, now, ignore_booking_id)
-    closure = _load_busy(room, start_utc, end_utc).closure_at(start_utc, end_utc)
+    closure = _Busy(closures=_load_closures(room, start_utc, end_utc)).closure_at(
+        start_utc, end_utc
+    )
     if closure is not None:
         message = _l(
             "La salle est fermée pendant cette période : %(reason)s", reason=closure.reason
@@ -440,11 +448,13 @@ def _lock_room(room: Room) -> None:
 
 
 def _pick_unit(room, unit_id, start_utc, end_utc, ignore_id=None) -> RoomUnit:
-    units = room.units
+    """The unit asked for if it is free, else another free one: units are identical."""
+    units = list(room.units)
     if unit_id is not None:
-        units = [u for u in room.units if u.id == unit_id]
-        if not units:
+        wanted = [u for u in units if u.id == unit_id]
+        if not wanted:
             raise DomainError(_l("Cet équipement n'existe pas dans cette salle."), field="unit")
+        units = wanted + [u for u in units if u.id != unit_id]
     busy = _load_busy(room, start_utc, end_utc)
     buffer = dt.timedelta(minutes=room.buffer_minutes)
     for unit in units:
@@ -472,6 +482,7 @@ def create_booking(
     purpose: str = "",
     now: dt.datetime | None = None,
     series: BookingSeries | None = None,
+    suggest: bool = True,
 ) -> Booking:
     """Book ``room`` from ``start`` to ``end`` (local). The coordinator may book for someone
     (their rules then apply) or for the residence (no resident rules, no approval)."""
@@ -486,6 +497,9 @@ def create_booking(
         raise DomainError(_l("Cette salle ne se réserve plus."))
     resident_rules = not coordinator or owner.id != actor.id
     _lock_room(room)
+    same = _same_booking(room, owner, start, end)
+    if same is not None:  # a double tap on "Confirm": the booking is already made
+        return same
     start_utc, end_utc = check_rules(
         room,
         start,
@@ -498,7 +512,7 @@ def create_booking(
     try:
         unit = _pick_unit(room, unit_id, start_utc, end_utc)
     except SlotTaken:
-        raise _taken(room, start, now) from None
+        raise (_taken(room, start, now) if suggest else SlotTaken()) from None
     status = (
         BookingStatus.PENDING
         if room.requires_approval and not coordinator
@@ -529,6 +543,19 @@ def create_booking(
     return booking
 
 
+def _same_booking(room: Room, owner: User, start: dt.datetime, end: dt.datetime):
+    tz = room.residence.tz
+    return db.session.scalar(
+        sa.select(Booking).where(
+            Booking.room_id == room.id,
+            Booking.user_id == owner.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.start_at == to_utc(start, tz),
+            Booking.end_at == to_utc(end, tz),
+        )
+    )
+
+
 def _insert_guarded(booking: Booking, room: Room, start: dt.datetime, now) -> None:
     """Insert or update; the database's no-overlap guarantee has the last word."""
     savepoint = db.session.begin_nested()
@@ -541,14 +568,23 @@ def _insert_guarded(booking: Booking, room: Room, start: dt.datetime, now) -> No
     savepoint.commit()
 
 
-def cancel_booking(actor: User, booking: Booking, *, now: dt.datetime | None = None) -> Booking:
+def cancel_booking(
+    actor: User, booking: Booking, *, reason: str = "", now: dt.datetime | None = None
+) -> Booking:
+    """Cancel; ``reason`` (e.g. the coordinator's "works in the room") is shown to the person."""
     now = now or utcnow()
+    if booking.status is BookingStatus.CANCELLED and (
+        booking.user_id == actor.id or is_coordinator(actor, booking.residence_id)
+    ):
+        return booking  # a double tap on "Cancel"
     if not can_change(actor, booking, now):
         if booking.user_id == actor.id and booking.is_active:
             raise CancelTooLate()
         raise NotAllowed()
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
+    if reason.strip():
+        booking.decision_reason = " ".join(reason.split())[:300]
     record("booking.cancelled", actor=actor, residence_id=booking.residence_id, target=booking)
     return booking
 
@@ -583,10 +619,7 @@ def change_booking_time(
     try:
         unit = _pick_unit(room, booking.unit_id, start_utc, end_utc, ignore_id=booking.id)
     except SlotTaken:
-        try:
-            unit = _pick_unit(room, None, start_utc, end_utc, ignore_id=booking.id)
-        except SlotTaken:
-            raise _taken(room, start, now) from None
+        raise _taken(room, start, now) from None
     booking.unit = unit
     booking.start_at, booking.end_at = start_utc, end_utc
     booking.block_end_at = end_utc + dt.timedelta(minutes=room.buffer_minutes)
@@ -755,7 +788,13 @@ def create_series(
         raise DomainError(
             _l("La série doit finir après son début, et durer un an au plus."), field="until"
         )
-    unit = next((u for u in room.units if u.id == unit_id), room.units[0])
+    if not 0 <= weekday <= 6:
+        raise DomainError(_l("Choisissez un jour de la semaine."), field="weekday")
+    unit = (
+        room.units[0] if unit_id is None else next((u for u in room.units if u.id == unit_id), None)
+    )
+    if unit is None:
+        raise DomainError(_l("Cet équipement n'existe pas dans cette salle."), field="unit")
     series = BookingSeries(
         residence_id=room.residence_id,
         room=room,
@@ -841,6 +880,7 @@ def members_for_behalf(residence_id: int) -> list[Membership]:
         db.session.scalars(
             sa.select(Membership)
             .join(Membership.user)
+            .options(sa.orm.contains_eager(Membership.user), sa.orm.selectinload(Membership.home))
             .where(Membership.residence_id == residence_id, Membership.deactivated_at.is_(None))
             .order_by(sa.func.lower(User.full_name))
         )

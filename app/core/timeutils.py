@@ -26,6 +26,8 @@ def parse_local(value: str | None) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         return None
+    if not 1970 <= parsed.year <= 9000:  # nothing to book there, and UTC maths would overflow
+        return None
     return parsed.replace(tzinfo=None, second=0, microsecond=0)
 
 

@@ -61,8 +61,11 @@ def home():
                 User.password_hash.is_(None),
             )
         )
+    from app.bookings.views import next_bookings
+
     return render_template(
         "pages/home.html",
+        next_bookings=next_bookings(current_user, g.residence.id),
         now=utcnow(),
         pending_invitations=pending,
         sections=SECTIONS,

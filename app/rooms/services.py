@@ -39,7 +39,31 @@ def _ensure_coordinator(actor: User, residence_id: int) -> None:
         raise NotAllowed()
 
 
+POSITIVE_FIELDS = (
+    "slot_minutes",
+    "min_minutes",
+    "max_minutes",
+    "min_nights",
+    "max_nights",
+    "max_days_ahead",
+)
+NON_NEGATIVE_FIELDS = ("cancel_hours", "buffer_minutes")
+OPTIONAL_POSITIVE_FIELDS = ("per_household_week", "max_active_per_household", "capacity")
+
+
 def _check_rules(room: Room) -> None:
+    for name in POSITIVE_FIELDS:
+        if getattr(room, name) is None or getattr(room, name) <= 0:
+            raise DomainError(_l("Indiquez un nombre plus grand que zéro."), field=name)
+    for name in NON_NEGATIVE_FIELDS:
+        if getattr(room, name) is None or getattr(room, name) < 0:
+            raise DomainError(_l("Indiquez zéro ou un nombre positif."), field=name)
+    for name in OPTIONAL_POSITIVE_FIELDS:
+        if getattr(room, name) is not None and getattr(room, name) <= 0:
+            raise DomainError(
+                _l("Laissez vide s'il n'y a pas de limite, ou indiquez un nombre positif."),
+                field=name,
+            )
     if room.min_minutes > room.max_minutes:
         raise DomainError(
             _l("La durée minimale doit être inférieure ou égale à la durée maximale."),

@@ -373,3 +373,22 @@ def test_the_database_itself_refuses_overlapping_confirmed_bookings(session, peo
     with pytest.raises(sa.exc.IntegrityError):
         session.flush()
     session.rollback()
+
+
+def test_a_double_tap_books_once_and_cancels_once(session, people, make_room):
+    room = make_room(unit_names=["LL 1", "LL 2"], min_minutes=60)
+    first = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    again = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    assert again.id == first.id
+    assert session.scalar(sa.select(sa.func.count(Booking.id))) == 1
+    services.cancel_booking(people["jeanne"], first, now=NOW)
+    assert services.cancel_booking(people["jeanne"], first, now=NOW).status is (
+        BookingStatus.CANCELLED
+    )
+
+
+def test_a_taken_unit_gives_way_to_its_free_twin_even_when_asked_for(people, make_room):
+    room = make_room(unit_names=["LL 1", "LL 2"], min_minutes=60)
+    first = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
+    second = book(people["lucas"], room, at(MONDAY, 10), at(MONDAY, 11), unit_id=first.unit_id)
+    assert second.unit_id != first.unit_id

@@ -16,6 +16,7 @@ PUBLIC = {
     "pages.healthz",
     "static",
     "auth.display",
+    "bookings.calendar_feed",  # a secret token in the URL instead of a login
 }
 
 

@@ -209,6 +209,9 @@ def test_french_is_the_default_and_lang_switches_and_is_remembered(client):
     assert "Se connecter" in client.get("/login").get_data(as_text=True)
     body = client.get("/login?lang=en").get_data(as_text=True)
     assert '<html lang="en"' in body and "Log in" in body
+    # The shared layout and form macros too, not only the page itself.
+    assert "Text size" in body and "Show the password" in body
+    assert "Taille du texte" not in body and "Afficher le mot de passe" not in body
     assert '<html lang="en"' in client.get("/login").get_data(as_text=True)
     assert '<html lang="fr"' in client.get("/login?lang=fr").get_data(as_text=True)
 

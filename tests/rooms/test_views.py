@@ -1,0 +1,823 @@
+"""The coordinator's side of rooms, through HTTP: settings, photo, queue, closures, series."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from babel.dates import format_date
+
+from app.bookings import services as bookings
+from app.bookings.models import Booking, BookingSeries, BookingStatus, SeriesSkip
+from app.core.db import utcnow
+from app.core.permissions import Role
+from app.core.timeutils import to_local
+from app.rooms.models import BookingMode, Closure, Room
+from app.rooms.services import create_room
+from tests.conftest import csrf_from, page
+
+# A 1×1 PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+EVERY_DAY = [(day, dt.time(8), dt.time(22)) for day in range(7)]
+
+
+@pytest.fixture(autouse=True)
+def upload_folder(app, tmp_path):
+    folder = tmp_path / "uploads"
+    app.config["UPLOAD_FOLDER"] = str(folder)
+    return folder
+
+
+def today(residence) -> dt.date:
+    return to_local(utcnow(), residence.tz).date()
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute))
+
+
+def fetch(client, url):
+    """GET a file and close it (a streamed file left open is a ResourceWarning)."""
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+def field_value(html: str, name: str) -> str | None:
+    match = re.search(rf'<(?:input|textarea)[^>]* name="{re.escape(name)}"[^>]*>', html)
+    if match is None:
+        return None
+    value = re.search(r'value="([^"]*)"', match.group(0))
+    return value.group(1) if value else None
+
+
+def token(client, path="/me") -> str:
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+@pytest.fixture
+def make_room(session, two_residences):
+    arm, _bezu, people = two_residences
+
+    def _make(residence=None, actor=None, **fields):
+        values = {
+            "name": "Salle commune",
+            "openings": EVERY_DAY,
+            "max_days_ahead": 365,
+            "slot_minutes": 60,
+            "min_minutes": 60,
+            "max_minutes": 240,
+            **fields,
+        }
+        room = create_room(actor or people["arm_coord"], residence or arm, **values)
+        session.commit()
+        return room
+
+    return _make
+
+
+@pytest.fixture
+def world(session, two_residences, make_room, create_user):
+    """Armentières: a room needing approval, a request, a closure, a series with a skip."""
+    arm, bezu, people = two_residences
+    coord, resident = people["arm_coord"], people["arm_res"]
+    room = make_room(name="Chambre d'amis", requires_approval=True)
+    day = today(arm) + dt.timedelta(days=7)
+    pending = bookings.create_booking(
+        resident, room, at(day + dt.timedelta(days=3), 14), at(day + dt.timedelta(days=3), 16)
+    )
+    confirmed = bookings.create_booking(
+        coord, room, at(day, 14), at(day, 16), for_user=resident, purpose="Goûter"
+    )
+    closure, _affected = bookings.add_closure(
+        coord, room, at(day, 8), at(day, 20), "Travaux de peinture"
+    )
+    series, _made, skipped = bookings.create_series(
+        coord,
+        room,
+        weekday=day.weekday(),
+        start_time=dt.time(10),
+        end_time=dt.time(12),
+        first_date=day - dt.timedelta(days=5),
+        until=day + dt.timedelta(days=15),
+        purpose="Club tricot",
+    )
+    session.commit()
+    assert pending.status is BookingStatus.PENDING and confirmed.status is BookingStatus.CONFIRMED
+    assert len(skipped) == 1  # the series' date inside the closure
+    bezu_room = make_room(residence=bezu, actor=people["bezu_coord"], name="Salle de Bézu")
+    return {
+        "arm": arm,
+        "bezu": bezu,
+        "people": people,
+        "room": room,
+        "pending": pending,
+        "confirmed": confirmed,
+        "closure": closure,
+        "series": series,
+        "bezu_room": bezu_room,
+    }
+
+
+def _ids(world, session):
+    skip = session.scalar(sa.select(SeriesSkip).where(SeriesSkip.series_id == world["series"].id))
+    return {
+        "room": world["room"].id,
+        "booking": world["pending"].id,
+        "confirmed": world["confirmed"].id,
+        "closure": world["closure"].id,
+        "series": world["series"].id,
+        "skip": skip.id if skip else None,
+    }
+
+
+def get_pages(ids) -> list[str]:
+    return [
+        "/rooms/manage",
+        "/rooms/manage/new",
+        f"/rooms/{ids['room']}/settings",
+        f"/rooms/{ids['room']}/closures",
+        f"/rooms/{ids['room']}/series",
+        f"/series/{ids['series']}",
+        "/bookings/queue",
+    ]
+
+
+def post_actions(ids) -> list[str]:
+    return [
+        f"/bookings/{ids['booking']}/approve",
+        f"/bookings/{ids['booking']}/decline",
+        f"/closures/{ids['closure']}/delete",
+        f"/rooms/bookings/{ids['confirmed']}/cancel",
+        f"/series/skips/{ids['skip']}/readd",
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Who may do what.
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (Role.RESIDENT, 403),
+        (Role.COMMITTEE, 403),
+        (Role.COORDINATOR, 200),
+        (Role.LANDLORD_ADMIN, 200),
+    ],
+)
+def test_role_matrix(role, status, client, auth, session, world, create_user):
+    create_user("someone", residence=world["arm"], role=role)
+    ids = _ids(world, session)
+    assert ids["skip"] is not None
+    auth.login("someone")
+    for url in get_pages(ids):
+        response = client.get(url)
+        assert response.status_code == status, url
+        if status == 403:
+            assert "Accès réservé" in page(response)
+    me = page(client.get("/me"))
+    assert ("Gérer les salles" in me) is (status == 200)
+    assert ("Demandes à valider" in me) is (status == 200)
+    if status == 403:
+        csrf = token(client)
+        for url in post_actions(ids):
+            response = client.post(url, data={"csrf_token": csrf, "reason": "Non"})
+            assert response.status_code == 403, url
+        session.expire_all()
+        assert session.get(Booking, ids["booking"]).status is BookingStatus.PENDING
+        assert session.get(Booking, ids["confirmed"]).status is BookingStatus.CONFIRMED
+        assert session.get(Closure, ids["closure"]) is not None
+        assert session.get(SeriesSkip, ids["skip"]) is not None
+
+
+@pytest.mark.parametrize("who", ["bezu_coord", "bezu_res"])
+def test_another_residences_objects_are_not_found(who, client, auth, session, world):
+    ids = _ids(world, session)
+    auth.login(world["people"][who].username)
+    for url in get_pages(ids):
+        if "{" in url or url.startswith(("/rooms/manage", "/bookings/queue")):
+            continue
+        assert client.get(url).status_code == 404, url
+    assert client.get(f"/rooms/{ids['room']}/photo").status_code == 404
+    csrf = token(client)
+    for url in post_actions(ids):
+        assert client.post(url, data={"csrf_token": csrf, "reason": "x"}).status_code == 404, url
+    # Their own lists do not show Armentières' room or requests either.
+    if who == "bezu_coord":
+        assert "Chambre d'amis" not in page(client.get("/rooms/manage"))
+        assert "Salle de Bézu" in page(client.get("/rooms/manage"))
+        assert "Aucune demande en attente" in page(client.get("/bookings/queue"))
+    session.expire_all()
+    assert session.get(Booking, ids["booking"]).status is BookingStatus.PENDING
+    assert session.get(Closure, ids["closure"]) is not None
+
+
+# ---------------------------------------------------------------------------------------
+# Rooms: create and edit through the form.
+
+
+@pytest.fixture
+def coordinator(client, auth, two_residences):
+    auth.login("coord.arm")
+    return client
+
+
+def room_form(csrf: str, **overrides) -> dict:
+    data = {
+        "csrf_token": csrf,
+        "name": "Laverie",
+        "description": "Deux machines à laver.",
+        "capacity": "",
+        "accessibility": "Hublots à hauteur de fauteuil.",
+        "mode": "slots",
+        "slot_minutes": "30",
+        "min_hours": "1",
+        "min_mins": "0",
+        "max_hours": "2",
+        "max_mins": "30",
+        "min_nights": "1",
+        "max_nights": "3",
+        "checkin_time": "15:00",
+        "checkout_time": "11:00",
+        "max_days_ahead": "14",
+        "cancel_hours": "1",
+        "per_household_week": "3",
+        "max_active_per_household": "",
+        "buffer_minutes": "15",
+        "units": "Lave-linge 1\nLave-linge 2\n",
+    }
+    for day in range(7):
+        weekday = day < 5
+        if weekday:
+            data[f"openings-{day}-is_open"] = "y"
+        data[f"openings-{day}-opens"] = "08:00" if weekday else ""
+        data[f"openings-{day}-closes"] = "20:00" if weekday else ""
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_create_a_room_with_rules_openings_and_units(coordinator, session, two_residences):
+    arm = two_residences[0]
+    new = page(coordinator.get("/rooms/manage/new"))
+    assert 'enctype="multipart/form-data"' in new and "Lundi" in new and "Dimanche" in new
+    response = coordinator.post(
+        "/rooms/manage/new", data=room_form(csrf_from(new), requires_approval="y")
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/rooms/manage"
+    listing = page(coordinator.get("/rooms/manage"))
+    assert "La salle « Laverie » est créée." in listing
+    assert "2 équipements" in listing and "à valider par la coordination" in listing
+    room = session.scalars(sa.select(Room).where(Room.residence_id == arm.id)).one()
+    assert room.mode is BookingMode.SLOTS
+    assert (room.slot_minutes, room.min_minutes, room.max_minutes) == (30, 60, 150)
+    assert (room.max_days_ahead, room.cancel_hours, room.buffer_minutes) == (14, 1, 15)
+    assert room.per_household_week == 3 and room.max_active_per_household is None
+    assert room.requires_approval and room.capacity is None
+    assert [(o.weekday, o.opens, o.closes) for o in room.openings] == [
+        (day, dt.time(8), dt.time(20)) for day in range(5)
+    ]
+    assert [u.name for u in room.units] == ["Lave-linge 1", "Lave-linge 2"]
+
+    # The settings page shows it back as typed: hours and minutes, units, closed weekend.
+    settings = page(coordinator.get(f"/rooms/{room.id}/settings"))
+    assert field_value(settings, "max_hours") == "2"
+    assert field_value(settings, "max_mins") == "30"
+    assert "Lave-linge 1\nLave-linge 2" in settings
+    saturday = re.search(r'<input[^>]*name="openings-5-is_open"[^>]*>', settings).group(0)
+    friday = re.search(r'<input[^>]*name="openings-4-is_open"[^>]*>', settings).group(0)
+    assert "checked" not in saturday and "checked" in friday
+    assert "Archiver cette salle" in settings
+
+
+def test_edit_a_room_and_archive_it(coordinator, session, make_room):
+    room = make_room(name="Salle commune", unit_names=[])
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(
+            csrf,
+            name="Grande salle",
+            mode="nights",
+            min_nights="2",
+            max_nights="4",
+            checkin_time="16:00",
+            units="",
+            capacity="40",
+            max_active_per_household="1",
+            per_household_week="",
+        ),
+    )
+    assert response.status_code == 303
+    assert "Les réglages de « Grande salle » sont enregistrés." in page(
+        coordinator.get(response.headers["Location"])
+    )
+    session.expire_all()
+    room = session.get(Room, room.id)
+    assert room.name == "Grande salle" and room.mode is BookingMode.NIGHTS
+    assert (room.min_nights, room.max_nights, room.checkin_time) == (2, 4, dt.time(16))
+    assert room.capacity == 40 and room.max_active_per_household == 1
+    assert room.per_household_week is None
+    assert [u.name for u in room.units] == ["Grande salle"]
+
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings", data=room_form(csrf, name="Grande salle", archived="y")
+    )
+    assert response.status_code == 303
+    listing = page(coordinator.get("/rooms/manage"))
+    assert "Salles archivées" in listing and "Réglages de Grande salle" in listing
+
+
+def test_a_bad_rule_is_shown_next_to_its_field_and_nothing_typed_is_lost(
+    coordinator, session, make_room
+):
+    room = make_room(name="Salle commune")
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    # 1 h 30 minimum with slots every hour: the service refuses it.
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(csrf, name="Salle rénovée", slot_minutes="60", min_hours="1", min_mins="30"),
+    )
+    assert response.status_code == 422
+    html = page(response)
+    assert "Le formulaire contient une erreur" in html
+    error = html.index("La durée minimale doit être un multiple du pas des créneaux.")
+    assert html.rindex("Durée minimale d'une réservation", 0, error) > html.rindex(
+        "<fieldset", 0, error
+    )
+    assert 'id="min_hours-error"' in html and 'aria-invalid="true"' in html
+    assert 'value="Salle rénovée"' in html and "Lave-linge 1\nLave-linge 2" in html
+    assert field_value(html, "min_mins") == "30"
+    session.expire_all()
+    assert session.get(Room, room.id).name == "Salle commune"
+
+    # Minimum above maximum, and a day that closes before it opens: form-level checks.
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(
+            csrf,
+            min_hours="3",
+            max_hours="2",
+            max_mins="0",
+            **{"openings-2-opens": "18:00", "openings-2-closes": "09:00"},
+        ),
+    )
+    assert response.status_code == 422
+    html = page(response)
+    assert "L'heure de fermeture doit être après l'heure d'ouverture." in html
+    assert 'id="openings-2-closes-error"' in html
+    assert 'value="18:00"' in html
+
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings", data=room_form(csrf, min_hours="3", max_hours="2")
+    )
+    assert response.status_code == 422
+    assert "La durée minimale doit être inférieure ou égale à la durée maximale." in page(response)
+
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings", data=room_form(csrf, slot_minutes="beaucoup", name="")
+    )
+    assert response.status_code == 422
+    assert "Donnez un nom à la salle." in page(response)
+    assert "Le formulaire contient 2 erreurs" in page(response)
+
+
+# ---------------------------------------------------------------------------------------
+# Photo.
+
+
+def test_photo_upload_is_checked_stored_and_served(
+    app, coordinator, session, make_room, upload_folder, client
+):
+    room = make_room()
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(csrf, name="Salle commune", photo=(io.BytesIO(PNG), "ma salle.png")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    name = session.get(Room, room.id).photo
+    assert name and name.endswith(".png") and "salle" not in name
+    assert (upload_folder / name).read_bytes() == PNG
+    served = fetch(coordinator, f"/rooms/{room.id}/photo")
+    assert served.status_code == 200 and served.data == PNG
+    assert served.mimetype == "image/png"
+    assert f'src="/rooms/{room.id}/photo"' in page(coordinator.get(f"/rooms/{room.id}/settings"))
+
+    # A text file named .png is refused, with a message, and the photo is kept.
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(csrf, photo=(io.BytesIO(b"Bonjour, je suis un texte."), "photo.png")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    html = page(response)
+    assert "Ce fichier n'est pas une image JPEG, PNG ou WebP." in html
+    assert 'id="photo-error"' in html
+    session.expire_all()
+    assert session.get(Room, room.id).photo == name
+    assert sorted(p.name for p in upload_folder.iterdir()) == [name]
+
+    # Replacing the photo removes the old file; removing it leaves no photo.
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    webp = b"RIFF\x1a\x00\x00\x00WEBPVP8L" + b"\x00" * 16
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(csrf, photo=(io.BytesIO(webp), "salle.webp")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    new_name = session.get(Room, room.id).photo
+    assert new_name.endswith(".webp")
+    assert [p.name for p in upload_folder.iterdir()] == [new_name]
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings", data=room_form(csrf, remove_photo="y")
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(Room, room.id).photo is None
+    assert list(upload_folder.iterdir()) == []
+    assert coordinator.get(f"/rooms/{room.id}/photo").status_code == 404
+
+
+def test_a_resident_sees_the_photo_of_a_room_of_their_residence(
+    app, session, make_room, upload_folder, two_residences
+):
+    upload_folder.mkdir()
+    (upload_folder / "room-abc.png").write_bytes(PNG)
+    room = make_room(photo="room-abc.png")
+    from tests.conftest import Auth
+
+    resident = app.test_client()
+    Auth(resident).login("res.arm")
+    assert fetch(resident, f"/rooms/{room.id}/photo").data == PNG
+    stranger = app.test_client()
+    Auth(stranger).login("res.bezu")
+    assert fetch(stranger, f"/rooms/{room.id}/photo").status_code == 404
+
+
+def test_a_too_big_photo_is_refused(coordinator, make_room, monkeypatch):
+    # A real 5 MB upload would leave the test client's spooled body open: lower the limit.
+    monkeypatch.setattr("app.rooms.forms.PHOTO_MAX_BYTES", 1024)
+    room = make_room()
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    big = PNG + b"\x00" * 2048
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(csrf, photo=(io.BytesIO(big), "grande.png")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "Cette image est trop lourde : 5 Mo au plus." in page(response)
+
+
+# ---------------------------------------------------------------------------------------
+# The approval queue.
+
+
+@pytest.fixture
+def requests_world(session, two_residences, make_room, create_user):
+    arm, _bezu, people = two_residences
+    room = make_room(name="Chambre d'amis", requires_approval=True)
+    neighbour = create_user("voisin", residence=arm, home="B07", full_name="Odette Leroy")
+    people["arm_res"].full_name = "Jeanne Martin"
+    day = today(arm) + dt.timedelta(days=10)
+    first = bookings.create_booking(
+        people["arm_res"], room, at(day, 14), at(day, 16), purpose="Anniversaire"
+    )
+    second = bookings.create_booking(neighbour, room, at(day, 15), at(day, 17), purpose="Goûter")
+    apart = bookings.create_booking(neighbour, room, at(day, 19), at(day, 20))
+    session.commit()
+    return room, first, second, apart
+
+
+def test_queue_warns_then_approving_declines_the_overlapping_request(
+    coordinator, session, requests_world
+):
+    room, first, second, apart = requests_world
+    html = page(coordinator.get("/bookings/queue"))
+    assert "3 demandes en attente" in html
+    assert "Jeanne Martin – logement A01" in html and "Odette Leroy – logement B07" in html
+    assert "Anniversaire" in html and "Chambre d'amis" in html
+    day = to_local(first.start_at, room.residence.tz).date()
+    assert f"{format_date(day, 'full', locale='fr')}, de 14:00 à 16:00" in html
+    # Jeanne's request carries the warning naming Odette's request, and the other way round.
+    item = html[html.index(f'id="request-{first.id}"') : html.index(f'id="request-{second.id}"')]
+    assert "accepter cette demande refusera celle-ci" in item
+    assert "Odette Leroy (logement B07)" in item and "de 15:00 à 17:00" in item
+    last = html[html.index(f'id="request-{apart.id}"') :]
+    assert "Attention" not in last.split("</li>")[0]
+
+    csrf = token(coordinator, "/bookings/queue")
+    response = coordinator.post(f"/bookings/{first.id}/approve", data={"csrf_token": csrf})
+    assert response.status_code == 303 and response.headers["Location"] == "/bookings/queue"
+    after = page(coordinator.get("/bookings/queue"))
+    assert (
+        "La demande de Jeanne Martin est acceptée. "
+        "1 autre demande pour le même moment a été refusée." in after
+    )
+    assert "1 demande en attente" in after
+    session.expire_all()
+    assert session.get(Booking, first.id).status is BookingStatus.CONFIRMED
+    declined = session.get(Booking, second.id)
+    assert declined.status is BookingStatus.DECLINED
+    assert "Une autre demande a été acceptée" in declined.decision_reason
+    assert session.get(Booking, apart.id).status is BookingStatus.PENDING
+
+    # Approving twice (a second tap, another tab): a clear refusal, nothing changes.
+    response = coordinator.post(f"/bookings/{first.id}/approve", data={"csrf_token": csrf})
+    assert response.status_code == 422
+    assert "Cette demande a déjà été traitée." in page(response)
+
+
+def test_decline_requires_a_reason(coordinator, session, requests_world):
+    _room, first, _second, _apart = requests_world
+    csrf = token(coordinator, "/bookings/queue")
+    field = f"booking-{first.id}-reason"
+    response = coordinator.post(
+        f"/bookings/{first.id}/decline", data={"csrf_token": csrf, field: "   "}
+    )
+    assert response.status_code == 422
+    html = page(response)
+    assert "Indiquez la raison : la personne la lira." in html
+    assert f'id="{field}-error"' in html and "autofocus" in html
+    session.expire_all()
+    assert session.get(Booking, first.id).status is BookingStatus.PENDING
+
+    response = coordinator.post(
+        f"/bookings/{first.id}/decline",
+        data={"csrf_token": csrf, field: "La chambre est prêtée à la famille Haddad ce jour-là."},
+    )
+    assert response.status_code == 303
+    assert "La demande de Jeanne Martin est refusée." in page(
+        coordinator.get(response.headers["Location"])
+    )
+    session.expire_all()
+    declined = session.get(Booking, first.id)
+    assert declined.status is BookingStatus.DECLINED
+    assert declined.decision_reason == "La chambre est prêtée à la famille Haddad ce jour-là."
+
+
+def test_queue_actions_by_htmx_swap_the_list_and_announce(coordinator, session, requests_world):
+    _room, first, second, apart = requests_world
+    csrf = token(coordinator, "/bookings/queue")
+    headers = {"HX-Request": "true", "X-CSRFToken": csrf}
+    response = coordinator.post(f"/bookings/{first.id}/approve", headers=headers)
+    assert response.status_code == 200
+    fragment = page(response)
+    assert fragment.lstrip().startswith('<section id="queue"')
+    assert "<html" not in fragment and "HX-Request" in response.headers["Vary"]
+    assert 'hx-swap-oob="innerHTML"' in fragment and "est acceptée" in fragment
+    assert f'id="request-{first.id}"' not in fragment
+    assert f'id="request-{second.id}"' not in fragment  # declined with it
+    assert f'id="approve-{apart.id}"' in fragment and "autofocus" in fragment
+
+    field = f"booking-{apart.id}-reason"
+    response = coordinator.post(f"/bookings/{apart.id}/decline", headers=headers, data={field: ""})
+    assert response.status_code == 422
+    fragment = page(response)
+    assert fragment.lstrip().startswith('<section id="queue"')
+    assert "Indiquez la raison" in fragment and f'id="decline-{apart.id}"' in fragment
+    response = coordinator.post(
+        f"/bookings/{apart.id}/decline", headers=headers, data={field: "Travaux."}
+    )
+    assert response.status_code == 200
+    assert "Aucune demande en attente" in page(response)
+    # Every form works without JavaScript too: a real action and CSRF field.
+    html = page(coordinator.get("/bookings/queue"))
+    assert "Aucune demande n'attend de réponse." in html
+
+
+def test_approving_a_request_whose_slot_was_taken_explains_it(
+    coordinator, session, requests_world, two_residences
+):
+    room, first, _second, _apart = requests_world
+    coord = two_residences[2]["arm_coord"]
+    start = to_local(first.start_at, room.residence.tz)
+    bookings.create_booking(coord, room, start, start + dt.timedelta(hours=1), purpose="Réunion")
+    session.commit()
+    csrf = token(coordinator, "/bookings/queue")
+    response = coordinator.post(f"/bookings/{first.id}/approve", data={"csrf_token": csrf})
+    assert response.status_code == 409
+    assert "la salle est déjà réservée à ce moment-là" in page(response)
+    session.expire_all()
+    assert session.get(Booking, first.id).status is BookingStatus.PENDING
+
+
+# ---------------------------------------------------------------------------------------
+# Closures.
+
+
+def test_closure_lists_the_bookings_inside_it_and_the_coordinator_cancels_one(
+    coordinator, session, make_room, two_residences
+):
+    arm, _bezu, people = two_residences
+    room = make_room()
+    day = today(arm) + dt.timedelta(days=5)
+    booking = bookings.create_booking(
+        people["arm_res"], room, at(day, 14), at(day, 16), purpose="Anniversaire"
+    )
+    outside = bookings.create_booking(
+        people["arm_res"],
+        room,
+        at(day + dt.timedelta(days=1), 14),
+        at(day + dt.timedelta(days=1), 16),
+    )
+    session.commit()
+    url = f"/rooms/{room.id}/closures"
+    assert "Aucune fermeture prévue." in page(coordinator.get(url))
+    csrf = token(coordinator, url)
+    response = coordinator.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "start_date": day.isoformat(),
+            "start_time": "08:00",
+            "end_date": day.isoformat(),
+            "end_time": "20:00",
+            "reason": "Travaux de peinture",
+        },
+    )
+    assert response.status_code == 303 and response.headers["Location"] == url
+    html = page(coordinator.get(url))
+    assert "1 réservation tombe pendant cette fermeture : prévenez la personne" in html
+    assert "Raison : Travaux de peinture" in html and "de 08:00 à 20:00" in html
+    assert people["arm_res"].full_name in html and "logement A01" in html
+    assert "de 14:00 à 16:00" in html and "Anniversaire" in html
+    assert f'action="/rooms/bookings/{booking.id}/cancel"' in html
+    assert f"/rooms/bookings/{outside.id}/cancel" not in html
+
+    response = coordinator.post(
+        f"/rooms/bookings/{booking.id}/cancel", data={"csrf_token": token(coordinator, url)}
+    )
+    assert response.status_code == 303 and response.headers["Location"] == url
+    html = page(coordinator.get(url))
+    assert "est annulée. Pensez à la prévenir." in html
+    assert "Aucune réservation pendant cette fermeture." in html
+    session.expire_all()
+    assert session.get(Booking, booking.id).status is BookingStatus.CANCELLED
+    assert session.get(Booking, outside.id).status is BookingStatus.CONFIRMED
+
+    closure = session.scalars(sa.select(Closure)).one()
+    response = coordinator.post(
+        f"/closures/{closure.id}/delete", data={"csrf_token": token(coordinator, url)}
+    )
+    assert response.status_code == 303
+    html = page(coordinator.get(url))
+    assert "La fermeture est supprimée" in html and "Aucune fermeture prévue." in html
+
+
+def test_closure_ending_before_it_starts_is_refused_next_to_the_end(
+    coordinator, session, make_room, two_residences
+):
+    room = make_room()
+    day = today(two_residences[0]) + dt.timedelta(days=3)
+    url = f"/rooms/{room.id}/closures"
+    response = coordinator.post(
+        url,
+        data={
+            "csrf_token": token(coordinator, url),
+            "start_date": day.isoformat(),
+            "start_time": "18:00",
+            "end_date": day.isoformat(),
+            "end_time": "09:00",
+            "reason": "Fête",
+        },
+    )
+    assert response.status_code == 422
+    html = page(response)
+    assert 'id="end_date-error"' in html
+    assert "L'heure de fin doit être après l'heure de début." in html
+    assert 'value="Fête"' in html
+    response = coordinator.post(url, data={"csrf_token": token(coordinator, url)})
+    assert response.status_code == 422
+    assert "Indiquez une date." in page(response)
+    assert session.scalar(sa.select(sa.func.count(Closure.id))) == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Series.
+
+
+def test_series_skips_a_taken_date_which_can_be_readded_once_freed(
+    coordinator, session, make_room, two_residences
+):
+    arm, _bezu, people = two_residences
+    room = make_room(name="Atelier")
+    first_day = today(arm) + dt.timedelta(days=7)
+    taken = bookings.create_booking(
+        people["arm_res"], room, at(first_day, 14), at(first_day, 15), purpose="Réparation vélo"
+    )
+    session.commit()
+    url = f"/rooms/{room.id}/series"
+    form = page(coordinator.get(url))
+    assert "Aucune série pour cette salle." in form and "Mardi" in form
+    assert 'name="unit"' not in form  # a room with one unit
+    response = coordinator.post(
+        url,
+        data={
+            "csrf_token": csrf_from(form),
+            "purpose": "Club tricot",
+            "weekday": str(first_day.weekday()),
+            "start_time": "14:00",
+            "end_time": "16:00",
+            "first_date": (first_day - dt.timedelta(days=3)).isoformat(),
+            "until": (first_day + dt.timedelta(days=14)).isoformat(),
+        },
+    )
+    assert response.status_code == 303
+    detail_url = response.headers["Location"]
+    series = session.scalars(sa.select(BookingSeries)).one()
+    assert detail_url == f"/series/{series.id}"
+    html = page(coordinator.get(detail_url))
+    assert "La série est créée : 2 dates réservées. 1 date n'a pas pu être réservée" in html
+    assert "1 date non réservée" in html and "2 dates réservées" in html
+    assert "Raison : Ce créneau vient d'être réservé" in html
+    skip = session.scalars(sa.select(SeriesSkip)).one()
+    assert skip.date == first_day
+
+    # Still taken: a clear refusal, the date stays aside.
+    response = coordinator.post(
+        f"/series/skips/{skip.id}/readd", data={"csrf_token": token(coordinator, detail_url)}
+    )
+    assert response.status_code == 409
+    assert "est toujours pris" in page(response)
+    assert session.scalar(sa.select(sa.func.count(SeriesSkip.id))) == 1
+
+    # The coordinator cancels the booking in the way, then tries again.
+    bookings.cancel_booking(people["arm_coord"], session.get(Booking, taken.id))
+    session.commit()
+    response = coordinator.post(
+        f"/series/skips/{skip.id}/readd", data={"csrf_token": token(coordinator, detail_url)}
+    )
+    assert response.status_code == 303 and response.headers["Location"] == detail_url
+    html = page(coordinator.get(detail_url))
+    assert "est maintenant réservé pour la série" in html
+    assert "Toutes les dates de la série sont réservées." in html and "3 dates réservées" in html
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count(SeriesSkip.id))) == 0
+    assert (
+        session.scalar(
+            sa.select(sa.func.count(Booking.id)).where(
+                Booking.series_id == series.id, Booking.status == BookingStatus.CONFIRMED
+            )
+        )
+        == 3
+    )
+    listing = page(coordinator.get(url))
+    assert "Club tricot" in listing and "de 14:00 à 16:00" in listing
+
+
+def test_series_form_errors_and_units(coordinator, session, make_room, two_residences):
+    room = make_room(name="Laverie", unit_names=["Lave-linge 1", "Lave-linge 2"])
+    url = f"/rooms/{room.id}/series"
+    form = page(coordinator.get(url))
+    assert "Lave-linge 2" in form
+    day = today(two_residences[0]) + dt.timedelta(days=2)
+    response = coordinator.post(
+        url,
+        data={
+            "csrf_token": csrf_from(form),
+            "purpose": "Linge du foyer",
+            "weekday": "1",
+            "start_time": "16:00",
+            "end_time": "14:00",
+            "first_date": day.isoformat(),
+            "until": (day + dt.timedelta(days=30)).isoformat(),
+            "unit": str(room.units[1].id),
+        },
+    )
+    assert response.status_code == 422
+    html = page(response)
+    assert 'id="end_time-error"' in html and 'value="Linge du foyer"' in html
+    response = coordinator.post(
+        url,
+        data={
+            "csrf_token": csrf_from(form),
+            "purpose": "Linge du foyer",
+            "weekday": "1",
+            "start_time": "14:00",
+            "end_time": "16:00",
+            "first_date": day.isoformat(),
+            "until": (day + dt.timedelta(days=30)).isoformat(),
+            "unit": str(room.units[1].id),
+        },
+    )
+    assert response.status_code == 303
+    series = session.scalars(sa.select(BookingSeries)).one()
+    assert series.unit_id == room.units[1].id
+    assert "Laverie – Lave-linge 2" in page(coordinator.get(response.headers["Location"]))
