@@ -146,8 +146,8 @@ def test_free_slots_are_big_buttons_in_plain_words(resident, rooms, day):
     response = resident.get(f"/rooms/{room.id}", query_string={"when": "date", "date": day})
     assert response.status_code == 200
     html = page(response)
-    # The rules come before the slots.
-    assert html.index("Les règles de cette salle") < html.index("Les créneaux libres")
+    # What's free first; the rules are on the page too (and again on the review step).
+    assert html.index("Les créneaux libres") < html.index("Les règles de cette salle")
     assert "Tous les jours, de 8 h à 22 h" in html
     assert "Une réservation dure de 1 heure à 3 heures." in html
     assert "Vous pouvez annuler ou changer l'horaire en ligne jusqu'à 1 jour avant" in html
