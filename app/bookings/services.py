@@ -885,3 +885,42 @@ def members_for_behalf(residence_id: int) -> list[Membership]:
             .order_by(sa.func.lower(User.full_name))
         )
     )
+
+
+def end_series(
+    actor: User, series: BookingSeries, from_date: dt.date, *, now: dt.datetime | None = None
+) -> list[Booking]:
+    """Stop a series from a local date on: its bookings from then are cancelled (and the
+    dates kept aside are dropped). Returns the cancelled bookings."""
+    now = now or utcnow()
+    if not is_coordinator(actor, series.residence_id):
+        raise NotAllowed()
+    tz = series.room.residence.tz
+    today = to_local(now, tz).date()
+    from_date = max(from_date, today)
+    boundary = to_utc(dt.datetime.combine(from_date, dt.time.min), tz)
+    cancelled = list(
+        db.session.scalars(
+            sa.select(Booking).where(
+                Booking.series_id == series.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.start_at >= boundary,
+                Booking.start_at >= now,
+            )
+        )
+    )
+    for booking in cancelled:
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at = now
+    for skip in list(series.skips):
+        if skip.date >= from_date:
+            series.skips.remove(skip)
+    series.until = max(series.first_date, from_date - dt.timedelta(days=1))
+    record(
+        "series.ended",
+        actor=actor,
+        residence_id=series.residence_id,
+        target=series,
+        details=f"from {from_date.isoformat()}, {len(cancelled)} cancelled",
+    )
+    return cancelled

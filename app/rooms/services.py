@@ -93,34 +93,36 @@ def set_openings(room: Room, openings: list[tuple[int, dt.time, dt.time]]) -> No
 def set_units(room: Room, names: list[str]) -> None:
     """Name the identical units (one unit named after the room when there is only one).
 
-    Existing units keep their id (and their bookings) in order; extra ones are added; a unit
-    that has bookings is never removed.
+    A unit keeps its id (and its bookings) when its name stays; the names left over rename the
+    units left over, in order; extra names add units; a unit that has bookings is never removed.
     """
+    from sqlalchemy import func, select
+
+    from app.bookings.models import Booking
+
     names = [" ".join(n.split()) for n in names if n and n.strip()] or [room.name]
-    for position, name in enumerate(names):
-        if position < len(room.units):
-            room.units[position].name = name
-            room.units[position].position = position
-        else:
-            room.units.append(RoomUnit(name=name, position=position))
-    if len(room.units) > len(names):
-        from sqlalchemy import func, select
-
-        from app.bookings.models import Booking
-
-        for unit in list(room.units[len(names) :]):
-            used = unit.id and db.session.scalar(
-                select(func.count(Booking.id)).where(Booking.unit_id == unit.id)
+    by_name = {unit.name: unit for unit in room.units}
+    kept = {name: by_name.pop(name) for name in names if name in by_name}
+    leftovers = [unit for unit in room.units if unit not in kept.values()]
+    ordered = []
+    for name in names:
+        unit = kept.get(name)
+        if unit is None:
+            unit = leftovers.pop(0) if leftovers else RoomUnit(name=name)
+            unit.name = name
+        ordered.append(unit)
+    for unit in leftovers:
+        used = unit.id and db.session.scalar(
+            select(func.count(Booking.id)).where(Booking.unit_id == unit.id)
+        )
+        if used:
+            raise DomainError(
+                _l("« %(name)s » a des réservations : on ne peut pas le retirer.", name=unit.name),
+                field="units",
             )
-            if used:
-                raise DomainError(
-                    _l(
-                        "« %(name)s » a des réservations : on ne peut pas le retirer.",
-                        name=unit.name,
-                    ),
-                    field="units",
-                )
-            room.units.remove(unit)
+    for position, unit in enumerate(ordered):
+        unit.position = position
+    room.units = ordered
 
 
 def create_room(

@@ -20,6 +20,7 @@ from flask import (
     g,
     redirect,
     render_template,
+    request,
     send_from_directory,
     url_for,
 )
@@ -35,6 +36,7 @@ from app.core.errors import DomainError
 from app.core.htmx import is_partial, render_page_or_block
 from app.core.permissions import Role, ensure, has_role, require_role
 from app.core.tenancy import get_in_residence_or_404
+from app.core.timeutils import to_local
 from app.extensions import db
 from app.rooms import services
 from app.rooms.forms import ClosureForm, DeclineForm, RoomForm, SeriesForm
@@ -628,12 +630,14 @@ def _render_series_detail(series: BookingSeries, status: int = 200, **extra):
             .order_by(Booking.start_at)
         )
     )
+    today = to_local(utcnow(), series.room.residence.tz).date()
     return render_template(
         "rooms/series_detail.html",
         series=series,
         room=series.room,
         booked=booked,
         skips=series.skips,
+        today_iso=today.isoformat(),
         **extra,
     ), status
 
@@ -674,3 +678,55 @@ def readd_skip(skip_id: int):
     db.session.commit()
     flash(_("Le %(day)s est maintenant réservé pour la série.", day=day_words(day)), "success")
     return redirect(url_for("rooms.series_detail", series_id=series_id), 303)
+
+
+@bp.post("/series/<int:series_id>/end")
+@login_required
+def end_series(series_id: int):
+    """Stop a series from a date on (the club stops in March): its later dates are freed."""
+    series = _coordinator_object(BookingSeries, series_id)
+    _check_form()
+    day = _parse_day(request.form.get("from_date"))
+    if day is None:
+        return _render_series_detail(
+            series, 422, error=_("Indiquez à partir de quel jour arrêter la série.")
+        )
+    cancelled = bookings.end_series(current_user, series, day)
+    db.session.commit()
+    flash(
+        ngettext(
+            "Série arrêtée à partir du %(day)s : %(num)d date libérée.",
+            "Série arrêtée à partir du %(day)s : %(num)d dates libérées.",
+            len(cancelled),
+            day=day_words(day),
+        ),
+        "success",
+    )
+    return redirect(url_for("rooms.series_detail", series_id=series.id), 303)
+
+
+def _parse_day(value: str | None) -> dt.date | None:
+    try:
+        day = dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return day if 1970 <= day.year <= 9000 else None
+
+
+@bp.post("/rooms/manage/privacy")
+@require_role(Role.COORDINATOR)
+def privacy():
+    """Whether residents may see who booked (the residence decides; off by default)."""
+    from app.residences.services import set_show_booker_names
+
+    _check_form()
+    show = request.form.get("show_booker_names") == "1"
+    set_show_booker_names(current_user, g.residence, show)
+    db.session.commit()
+    flash(
+        _("Les habitants voient maintenant qui a réservé.")
+        if show
+        else _("Les habitants ne voient plus qui a réservé : seulement « réservé »."),
+        "success",
+    )
+    return redirect(url_for("rooms.manage"), 303)

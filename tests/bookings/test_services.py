@@ -392,3 +392,17 @@ def test_a_taken_unit_gives_way_to_its_free_twin_even_when_asked_for(people, mak
     first = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
     second = book(people["lucas"], room, at(MONDAY, 10), at(MONDAY, 11), unit_id=first.unit_id)
     assert second.unit_id != first.unit_id
+
+
+def test_removing_a_unit_by_name_keeps_the_others_and_their_bookings(session, people, make_room):
+    from app.rooms.services import set_units
+
+    room = make_room(name="Lave-linge", min_minutes=60, unit_names=["LL 1", "LL 2", "LL 3"])
+    second = room.units[1]
+    booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11), unit_id=second.id)
+    set_units(room, ["LL 2", "LL 3"])  # the first machine is gone
+    session.flush()
+    assert [u.name for u in room.units] == ["LL 2", "LL 3"]
+    assert booking.unit.name == "LL 2" and room.units[0].id == second.id
+    with pytest.raises(DomainError):
+        set_units(room, ["LL 3"])  # LL 2 has a booking

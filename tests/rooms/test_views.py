@@ -16,6 +16,7 @@ from app.bookings.models import Booking, BookingSeries, BookingStatus, SeriesSki
 from app.core.db import utcnow
 from app.core.permissions import Role
 from app.core.timeutils import to_local
+from app.residences.models import Residence
 from app.rooms.models import BookingMode, Closure, Room
 from app.rooms.services import create_room
 from tests.conftest import csrf_from, page
@@ -782,6 +783,51 @@ def test_series_skips_a_taken_date_which_can_be_readded_once_freed(
     assert "Club tricot" in listing and "de 14:00 à 16:00" in listing
 
 
+def test_a_series_can_be_stopped_from_a_date(coordinator, session, make_room, two_residences):
+    arm, _bezu, people = two_residences
+    room = make_room(name="Atelier")
+    start = today(arm) + dt.timedelta(days=1)
+    series, made, _ = bookings.create_series(
+        people["arm_coord"],
+        room,
+        weekday=start.weekday(),
+        start_time=dt.time(14),
+        end_time=dt.time(16),
+        first_date=start,
+        until=start + dt.timedelta(days=28),
+        purpose="Club tricot",
+    )
+    session.commit()
+    assert len(made) == 5
+    detail_url = f"/series/{series.id}"
+    stop = start + dt.timedelta(days=14)
+    response = coordinator.post(
+        f"/series/{series.id}/end",
+        data={"csrf_token": token(coordinator, detail_url), "from_date": stop.isoformat()},
+    )
+    assert response.status_code == 303
+    assert "3 dates libérées" in page(coordinator.get(detail_url))
+    session.expire_all()
+    statuses = [
+        b.status
+        for b in session.scalars(
+            sa.select(Booking).where(Booking.series_id == series.id).order_by(Booking.start_at)
+        )
+    ]
+    assert statuses == [BookingStatus.CONFIRMED] * 2 + [BookingStatus.CANCELLED] * 3
+    assert session.get(BookingSeries, series.id).until == stop - dt.timedelta(days=1)
+    # The freed Tuesday can be booked by a resident again.
+    assert (
+        bookings.create_booking(people["arm_res"], room, at(stop, 14), at(stop, 15)).status
+        is BookingStatus.CONFIRMED
+    )
+    bad = coordinator.post(
+        f"/series/{series.id}/end",
+        data={"csrf_token": token(coordinator, detail_url), "from_date": "nope"},
+    )
+    assert bad.status_code == 422
+
+
 def test_series_form_errors_and_units(coordinator, session, make_room, two_residences):
     room = make_room(name="Laverie", unit_names=["Lave-linge 1", "Lave-linge 2"])
     url = f"/rooms/{room.id}/series"
@@ -821,3 +867,19 @@ def test_series_form_errors_and_units(coordinator, session, make_room, two_resid
     series = session.scalars(sa.select(BookingSeries)).one()
     assert series.unit_id == room.units[1].id
     assert "Laverie – Lave-linge 2" in page(coordinator.get(response.headers["Location"]))
+
+
+def test_the_residence_decides_whether_residents_see_who_booked(
+    coordinator, session, make_room, two_residences
+):
+    arm, _bezu, _people = two_residences
+    html = page(coordinator.get("/rooms/manage"))
+    assert "seulement « réservé »" in html
+    response = coordinator.post(
+        "/rooms/manage/privacy",
+        data={"csrf_token": token(coordinator, "/rooms/manage"), "show_booker_names": "1"},
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(Residence, arm.id).show_booker_names is True
+    assert "voient maintenant qui a réservé" in page(coordinator.get("/rooms/manage"))
