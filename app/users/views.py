@@ -43,7 +43,9 @@ def _start_session(user) -> None:
     lang = session.get("lang")
     session.clear()
     if lang:
+        # The language chosen on this device before logging in wins over the account's.
         session["lang"] = lang
+        user.locale = lang
     login_user(user)
     first = user.active_memberships[0]
     session["residence_id"] = first.residence_id

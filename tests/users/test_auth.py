@@ -216,6 +216,13 @@ def test_french_is_the_default_and_lang_switches_and_is_remembered(client):
     assert '<html lang="fr"' in client.get("/login?lang=fr").get_data(as_text=True)
 
 
+def test_the_language_chosen_before_logging_in_is_kept_after(client, create_user):
+    create_user("jeanne", locale="fr")
+    client.get("/login?lang=en")
+    _post_login(client, "jeanne")
+    assert '<html lang="en"' in client.get("/").get_data(as_text=True)
+
+
 def test_accept_language_is_used_when_nothing_was_chosen(client):
     body = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert '<html lang="en"' in body.get_data(as_text=True)
