@@ -5,12 +5,19 @@ from __future__ import annotations
 from flask import Flask, g, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app.config import default_config
 from app.core import bench, errors, htmx, i18n, security
-from app.core.tenancy import load_current_residence
+from app.core.tenancy import MAX_ID, load_current_residence
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.extensions import htmx as htmx_ext
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -31,6 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     app.jinja_env.add_extension("jinja2.ext.do")
+    # Ids in URLs fit the database's integer columns; anything bigger is simply not found.
+    app.url_map.converters["int"] = BoundedIntConverter
     _init_extensions(app)
     _register_blueprints(app)
     errors.register_error_handlers(app)

@@ -68,6 +68,10 @@ def default_config(instance_path: str) -> dict:
         # argon2id parameters (argon2-cffi defaults); tests use cheaper ones.
         "ARGON2_PARAMS": {},
         "PROXY_FIX": 0,
+        # Room photos: a directory every app server shares (DESIGN §6), not the app's folder.
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
+        # Photos are at most 5 MB; nothing bigger is read.
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         # Benchmark helpers (a "hello" route, an X-Query-Count header): bench/ only.
         "BENCHMARK": False,
     }

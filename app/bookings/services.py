@@ -915,7 +915,7 @@ def end_series(
     for skip in list(series.skips):
         if skip.date >= from_date:
             series.skips.remove(skip)
-    series.until = max(series.first_date, from_date - dt.timedelta(days=1))
+    series.until = min(series.until, max(series.first_date, from_date - dt.timedelta(days=1)))
     record(
         "series.ended",
         actor=actor,

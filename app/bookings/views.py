@@ -34,7 +34,7 @@ from app.core.db import lock_for_write, utcnow
 from app.core.errors import DomainError, NotAllowed
 from app.core.htmx import render_page_or_block
 from app.core.permissions import Role, has_role
-from app.core.tenancy import get_in_residence_or_404
+from app.core.tenancy import get_in_residence_or_404, parse_id
 from app.core.timeutils import parse_local, to_local, week_start
 from app.extensions import db
 from app.rooms.models import BookingMode, Room
@@ -103,9 +103,8 @@ def _parse_unit(value: str | None) -> tuple[int | None, bool]:
     value = (value or "").strip()
     if not value:
         return None, True
-    if not value.isdigit():
-        return None, False
-    return int(value), True
+    number = parse_id(value)
+    return (number, True) if number is not None else (None, False)
 
 
 def split_bookings(bookings: list[Booking], now: dt.datetime):
@@ -362,9 +361,8 @@ def _for_user(value: str | None) -> tuple[User | None, bool]:
     value = (value or "").strip()
     if not value or value == str(current_user.id):
         return None, True
-    if not value.isdigit():
-        return None, False
-    user = db.session.get(User, int(value))
+    number = parse_id(value)
+    user = db.session.get(User, number) if number is not None else None
     if user is None or user.membership_in(g.residence.id) is None:
         return None, False
     return user, True

@@ -17,7 +17,7 @@ class DomainError(Exception):
     def __init__(self, message=None, *, field: str | None = None):
         self.message = message or self.default_message
         self.field = field
-        super().__init__(str(self.message))
+        super().__init__(self.message)
 
 
 class NotAllowed(DomainError):

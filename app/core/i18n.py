@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask import current_app, g, request, session
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import escape
+
+# Flask-Babel's lazy strings say they are safe HTML (``__html__`` returns the text as it is),
+# so a lazy message holding user data (a closure's reason, a unit's name) would reach the page
+# unescaped. They are text: escape them like any other string.
+LazyString.__html__ = lambda self: str(escape(str(self)))
 
 
 def supported() -> tuple[str, ...]:

@@ -33,3 +33,15 @@ def get_in_residence_or_404(model, object_id: int):
     if obj is None or obj.residence_id != residence.id:
         abort(404)
     return obj
+
+
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value: str | None) -> int | None:
+    """An id sent in a form or a query string, or None if it cannot be one."""
+    value = (value or "").strip()
+    if not value.isascii() or not value.isdecimal():
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None

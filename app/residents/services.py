@@ -27,7 +27,10 @@ class InvitationInvalid(DomainError):
 
 
 class EmailTaken(DomainError):
-    default_message = _l("Cette adresse e-mail est déjà utilisée par un autre compte.")
+    default_message = _l(
+        "Cette adresse e-mail ne peut pas être utilisée pour ce compte. Laissez le champ vide "
+        "ou indiquez-en une autre."
+    )
 
 
 def _actor_membership(actor: User, residence: Residence) -> Membership:
@@ -53,7 +56,10 @@ def can_manage(actor: User, residence: Residence, target: Membership) -> bool:
     """May ``actor`` edit or deactivate ``target``? Not oneself, never someone of higher rank."""
     if target.residence_id != residence.id or target.user_id == actor.id:
         return False
-    return target.role in assignable_roles(actor, residence)
+    allowed = assignable_roles(actor, residence)
+    # Editing, re-inviting or deactivating acts on the whole account: never on someone who
+    # holds, in another residence, a role the actor could not give here.
+    return all(m.role in allowed for m in target.user.memberships)
 
 
 def home_for_label(residence: Residence, label: str) -> Home | None:
@@ -219,7 +225,7 @@ def issue_invitation(
 ) -> tuple[Invitation, str]:
     """A new printed invitation; any earlier unused one stops working."""
     _actor_membership(actor, residence)
-    if membership.residence_id != residence.id or not membership.is_active:
+    if not membership.is_active or not can_manage(actor, residence, membership):
         raise NotAllowed()
     _revoke_open_invitations(membership)
     code = new_code()

@@ -76,10 +76,15 @@ def _time(label, *, required=True, **kw):
     return TimeField(label, validators=validators, **kw)
 
 
+def _reasonable_year(form, field):
+    if field.data is not None and not 1970 <= field.data.year <= 9000:
+        raise ValidationError(_l("Indiquez une date entre 1970 et 9000."))
+
+
 def _date(label, **kw):
     return DateField(
         label,
-        validators=[InputRequired(_l("Indiquez une date."))],
+        validators=[InputRequired(_l("Indiquez une date.")), _reasonable_year],
         **kw,
     )
 
@@ -90,6 +95,15 @@ class OpeningForm(Form):
     is_open = BooleanField(_l("Ouvert ce jour-là"))
     opens = _time(_l("Ouvre à"), required=False)
     closes = _time(_l("Ferme à"), required=False)
+
+    def validate(self, extra_validators=None):
+        # An open day needs both times, even though each time field is optional on its own.
+        valid = super().validate(extra_validators)
+        if self.is_open.data and (self.opens.data is None or self.closes.data is None):
+            if not self.closes.errors:
+                self.closes.errors = [_l("Indiquez l'heure d'ouverture et l'heure de fermeture.")]
+            return False
+        return valid
 
     def validate_closes(self, field):
         if not self.is_open.data:

@@ -105,8 +105,17 @@ def test_text_size_control_has_three_steps_and_is_remembered(page, server, conte
 
 def test_touch_targets_are_at_least_44_px(page, server):
     log_in(page, server, "coordination.armentieres")
-    for path in ["/", "/me", "/residents", "/rooms", "/rooms/1", "/rooms/1/week", "/bookings",
-                 "/rooms/manage", "/bookings/queue"]:
+    for path in [
+        "/",
+        "/me",
+        "/residents",
+        "/rooms",
+        "/rooms/1",
+        "/rooms/1/week",
+        "/bookings",
+        "/rooms/manage",
+        "/bookings/queue",
+    ]:
         page.goto(server.url + path)
         small = page.evaluate(
             """() => [...document.querySelectorAll('a, button, input, select')]

@@ -153,3 +153,14 @@ def test_search_by_name_username_or_home(session, coord, arm, two_residences):
     assert "Personne" not in " ".join(names("durand"))
     assert len(names("")) == 4  # three people of the fixture + Paulette
     assert names("", show="inactive") == []
+
+
+def test_a_coordinator_cannot_manage_someone_who_is_staff_elsewhere(
+    session, coord, arm, two_residences, add_membership
+):
+    _arm, bezu, people = two_residences
+    # Bézu's coordinator also lives in Armentières as a resident.
+    membership = add_membership(people["bezu_coord"], arm, Role.RESIDENT)
+    assert not services.can_manage(coord, arm, membership)
+    with pytest.raises(NotAllowed):
+        services.issue_invitation(coord, arm, membership)

@@ -147,7 +147,7 @@ def test_add_person_errors_keep_what_was_typed(coordinator_client, session):
     _add_person(coordinator_client, email="p@example.org")
     response = _add_person(coordinator_client, full_name="Autre", email="P@example.org")
     assert response.status_code == 422
-    assert "déjà utilisée par un autre compte" in page(response)
+    assert "ne peut pas être utilisée pour ce compte" in page(response)
 
 
 def test_coordinator_cannot_give_the_coordinator_role(coordinator_client, session):

@@ -1,0 +1,171 @@
+"""Hostile or absurd input gets a clear answer, never a 500, and never runs in the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from app.bookings import services as bookings
+from app.rooms.services import create_room
+from tests.conftest import csrf_from, page
+
+
+@pytest.fixture
+def setup(session, two_residences):
+    arm, _bezu, people = two_residences
+    room = create_room(
+        people["arm_coord"],
+        arm,
+        name="Salle commune",
+        min_minutes=60,
+        openings=[(d, dt.time(8), dt.time(22)) for d in range(7)],
+    )
+    session.commit()
+    return arm, people, room
+
+
+def test_user_text_in_a_lazy_message_is_escaped(client, auth, session, setup):
+    arm, people, room = setup
+    day = dt.date.today() + dt.timedelta(days=3)
+    bookings.add_closure(
+        people["arm_coord"],
+        room,
+        dt.datetime.combine(day, dt.time(0)),
+        dt.datetime.combine(day, dt.time(23)),
+        '<form hx-post="/x" hx-trigger="load" id="evil"></form>Travaux',
+    )
+    session.commit()
+    auth.login("res.arm")
+    start = dt.datetime.combine(day, dt.time(14)).isoformat(timespec="minutes")
+    end = dt.datetime.combine(day, dt.time(15)).isoformat(timespec="minutes")
+    token = csrf_from(client.get(f"/rooms/{room.id}").get_data(as_text=True))
+    response = client.post(
+        f"/rooms/{room.id}/book", data={"start": start, "end": end, "csrf_token": token}
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="evil"' not in html
+    assert "&lt;form hx-post" in html and "Travaux" in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/rooms/99999999999999999999",
+        "/rooms/9223372036854775808/week",
+        "/bookings/99999999999999999999",
+        "/residents/99999999999999999999",
+        "/series/99999999999999999999",
+    ],
+)
+def test_huge_ids_are_not_found(client, auth, setup, url):
+    auth.login("coord.arm")
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("unit", ["²", "99999999999999999999", "-1", "x"])
+def test_odd_unit_or_person_values_are_refused_clearly(client, auth, setup, unit):
+    _arm, _people, room = setup
+    auth.login("coord.arm")
+    day = dt.date.today() + dt.timedelta(days=3)
+    query = {"start": f"{day}T10:00", "end": f"{day}T11:00", "unit": unit}
+    assert client.get(f"/rooms/{room.id}/book", query_string=query).status_code in (200, 422)
+    token = csrf_from(client.get(f"/rooms/{room.id}").get_data(as_text=True))
+    response = client.post(
+        f"/rooms/{room.id}/book", data={**query, "for_user": unit, "csrf_token": token}
+    )
+    assert response.status_code in (303, 409, 422)
+
+
+def test_a_line_break_in_next_is_ignored(client, create_user):
+    create_user("jeanne")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login",
+        data={
+            "username": "jeanne",
+            "password": "correct horse battery",
+            "csrf_token": token,
+            "next": "/x\r\nSet-Cookie: a=b",
+        },
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_requests_too_big_are_refused_before_reading(client):
+    response = client.post("/login", data={"big": "x" * (9 * 1024 * 1024)})
+    assert response.status_code == 413
+
+
+def test_coordinator_forms_refuse_absurd_dates_and_half_filled_days(client, auth, setup):
+    _arm, _people, room = setup
+    auth.login("coord.arm")
+    token = csrf_from(client.get(f"/rooms/{room.id}/closures").get_data(as_text=True))
+    response = client.post(
+        f"/rooms/{room.id}/closures",
+        data={
+            "csrf_token": token,
+            "start_date": "0001-01-01",
+            "start_time": "00:00",
+            "end_date": "0001-01-02",
+            "end_time": "00:00",
+            "reason": "x",
+        },
+    )
+    assert response.status_code == 422
+    assert "entre 1970 et 9000" in page(response)
+    response = client.post(
+        f"/rooms/{room.id}/series",
+        data={
+            "csrf_token": token,
+            "purpose": "Club",
+            "weekday": "1",
+            "start_time": "14:00",
+            "end_time": "16:00",
+            "first_date": "9999-12-01",
+            "until": "9999-12-31",
+        },
+    )
+    assert response.status_code == 422
+
+
+def test_uploads_have_a_default_folder(app):
+    assert app.config["UPLOAD_FOLDER"].endswith("uploads")
+
+
+def _form_values(html: str) -> dict[str, str]:
+    """What the browser would send back for the settings form, as it is."""
+    values = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or 'type="file"' in tag:
+            continue
+        if 'type="checkbox"' in tag:
+            if " checked" in tag:
+                values[name.group(1)] = "y"
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        values[name.group(1)] = value.group(1) if value else ""
+    for select in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(
+            r'<option[^>]*selected[^>]*value="([^"]*)"', select.group(2)
+        ) or re.search(r'<option[^>]*value="([^"]*)"', select.group(2))
+        values[select.group(1)] = chosen.group(1)
+    for area in re.finditer(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        values[area.group(1)] = area.group(2).strip()
+    return values
+
+
+def test_an_open_day_without_closing_time_is_explained(client, auth, setup):
+    _arm, _people, room = setup
+    auth.login("coord.arm")
+    data = _form_values(client.get(f"/rooms/{room.id}/settings").get_data(as_text=True))
+    assert client.post(f"/rooms/{room.id}/settings", data=data).status_code == 303
+    data = _form_values(client.get(f"/rooms/{room.id}/settings").get_data(as_text=True))
+    data["openings-0-is_open"] = "y"
+    data["openings-0-closes"] = ""
+    response = client.post(f"/rooms/{room.id}/settings", data=data)
+    assert response.status_code == 422
+    assert "Indiquez l'heure d'ouverture et l'heure de fermeture." in page(response)
