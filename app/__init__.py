@@ -104,9 +104,20 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
+def refuse_nul_bytes() -> None:
+    """A NUL character is never typed by a person, and PostgreSQL refuses it in text: 400."""
+    from flask import abort, request
+
+    for values in (request.args, request.form):
+        for value in values.values():
+            if "\x00" in value:
+                abort(400)
+
+
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def before_request():
+        refuse_nul_bytes()
         load_current_residence()
         i18n.remember_lang_choice()
 

@@ -101,6 +101,8 @@ def load_demo() -> list[tuple[str, str]]:
 
 
 def register_cli(app: Flask) -> None:
+    register_residence_cli(app)
+
     @app.cli.command("demo")
     def demo_command():
         """Load the demo residences and logins (safe to run again)."""
@@ -249,3 +251,98 @@ def load_demo_rooms(now=None) -> None:
         purpose="Club tricot",
         now=now,
     )
+
+
+def create_residence(
+    name: str,
+    organisation_name: str,
+    *,
+    address: str = "",
+    timezone: str = "Europe/Paris",
+    locale: str = "fr",
+    coordinator_name: str,
+):
+    """A new residence with its first coordinator, who gets an invitation like everyone.
+
+    Returns (residence, invitation, code). The code is printed once for the operator.
+    """
+    import datetime as dt
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from app.core.audit import record
+    from app.core.db import utcnow
+    from app.core.permissions import Role
+    from app.residences.models import Membership, Organisation, Residence
+    from app.residents.models import Invitation, hash_code, new_code
+    from app.users.models import User
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {timezone!r}") from None
+    organisation = db.session.scalar(
+        sa.select(Organisation).where(Organisation.name == organisation_name)
+    )
+    if organisation is None:
+        organisation = Organisation(name=organisation_name)
+        db.session.add(organisation)
+    residence = Residence(
+        name=name,
+        organisation=organisation,
+        address=address,
+        timezone=timezone,
+        default_locale=locale,
+    )
+    coordinator = User(full_name=coordinator_name, locale=locale)
+    membership = Membership(user=coordinator, residence=residence, role=Role.COORDINATOR)
+    db.session.add_all([residence, coordinator, membership])
+    db.session.flush()
+    code = new_code()
+    from flask import current_app
+
+    invitation = Invitation(
+        residence_id=residence.id,
+        user_id=coordinator.id,
+        code=code,
+        code_hash=hash_code(code),
+        expires_at=utcnow() + dt.timedelta(days=current_app.config["INVITATION_DAYS"]),
+    )
+    db.session.add(invitation)
+    record("residence.created", residence_id=residence.id, target=residence)
+    return residence, invitation, code
+
+
+def register_residence_cli(app: Flask) -> None:
+    @app.cli.command("create-residence")
+    @click.argument("name")
+    @click.option("--organisation", required=True, help="The landlord (created if new).")
+    @click.option(
+        "--coordinator",
+        "coordinator_name",
+        required=True,
+        help="Full name of the first coordinator.",
+    )
+    @click.option("--address", default="")
+    @click.option("--timezone", default="Europe/Paris", show_default=True)
+    @click.option(
+        "--language", "locale", type=click.Choice(["fr", "en"]), default="fr", show_default=True
+    )
+    def create_residence_command(name, organisation, coordinator_name, address, timezone, locale):
+        """Create a residence and its first coordinator's invitation."""
+        from app.residents.models import format_code
+
+        residence, invitation, code = create_residence(
+            name,
+            organisation,
+            address=address,
+            timezone=timezone,
+            locale=locale,
+            coordinator_name=coordinator_name,
+        )
+        db.session.commit()
+        click.echo(f"Residence {residence.name!r} created (id {residence.id}).")
+        click.echo(
+            f"Give {coordinator_name} this invitation code, valid until "
+            f"{invitation.expires_at:%Y-%m-%d}: {format_code(code)}"
+        )
+        click.echo("They type it at /activate on the site, then choose a username and password.")

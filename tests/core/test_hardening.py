@@ -169,3 +169,8 @@ def test_an_open_day_without_closing_time_is_explained(client, auth, setup):
     response = client.post(f"/rooms/{room.id}/settings", data=data)
     assert response.status_code == 422
     assert "Indiquez l'heure d'ouverture et l'heure de fermeture." in page(response)
+
+
+def test_a_nul_character_is_refused_not_crashing(client, auth, setup):
+    auth.login("coord.arm")
+    assert client.get("/residents?q=a%00b").status_code == 400

@@ -1,0 +1,77 @@
+"""Operator commands: demo data, and a new residence with its first coordinator."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from app.residences.models import Residence
+from app.rooms.models import Room
+from app.users.models import User
+from tests.conftest import csrf_from
+
+
+def test_demo_is_idempotent_and_prints_the_logins(app, session):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "maison-commune-demo" in first.output and "bailleur.admin" in first.output
+    counts = (
+        session.scalar(sa.select(sa.func.count(User.id))),
+        session.scalar(sa.select(sa.func.count(Room.id))),
+    )
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert counts == (
+        session.scalar(sa.select(sa.func.count(User.id))),
+        session.scalar(sa.select(sa.func.count(Room.id))),
+    )
+    assert counts[1] == 4  # salle commune, chambre d'amis, lave-linge, sèche-linge
+
+
+def test_create_residence_gives_the_first_coordinator_an_invitation(app, session, client):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-residence",
+            "Béguinage de Liévin",
+            "--organisation",
+            "Pas-de-Calais habitat",
+            "--coordinator",
+            "Amélie Roux",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    code = re.search(r"code, valid until [0-9-]+: ([A-Z0-9-]+)", result.output).group(1)
+    residence = session.scalar(sa.select(Residence).where(Residence.name == "Béguinage de Liévin"))
+    assert residence.organisation.name == "Pas-de-Calais habitat"
+    token = csrf_from(client.get("/activate").get_data(as_text=True))
+    response = client.post("/activate", data={"code": code, "csrf_token": token})
+    assert response.status_code == 303
+    choose = client.get(response.headers["Location"]).get_data(as_text=True)
+    response = client.post(
+        response.headers["Location"],
+        data={
+            "username": "amelie.roux",
+            "password": "une longue phrase secrète",
+            "confirm": "une longue phrase secrète",
+            "csrf_token": csrf_from(choose),
+        },
+    )
+    assert response.status_code == 303
+    assert client.get("/residents").status_code == 200  # she is the coordinator
+
+
+def test_create_residence_refuses_an_unknown_time_zone(app):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-residence",
+            "X",
+            "--organisation",
+            "Y",
+            "--coordinator",
+            "Z",
+            "--timezone",
+            "Mars/Olympus",
+        ]
+    )
+    assert result.exit_code != 0 and "unknown time zone" in result.output
