@@ -409,9 +409,9 @@ def book(room_id: int):
                     problem = message
             status = 422
         else:
-            lock_for_write(db.session)
-            try:
-                booking = services.create_booking(
+            outcome = _attempt(
+                form,
+                lambda: services.create_booking(
                     current_user,
                     room,
                     start,
@@ -419,18 +419,13 @@ def book(room_id: int):
                     unit_id=unit_id,
                     for_user=for_user,
                     purpose=form.purpose.data or "",
-                )
-            except services.SlotTaken as error:
-                db.session.rollback()
-                taken, status = error, 409
-            except DomainError as error:
-                db.session.rollback()
-                problem = _place_error(form, error)
-                status = 403 if isinstance(error, NotAllowed) else 422
-            else:
-                db.session.commit()
+                ),
+            )
+            if outcome.done:
+                booking = outcome.result
                 flash(_booked_message(booking), "success")
                 return redirect(url_for("bookings.detail", booking_id=booking.id), 303)
+            problem, taken, status = outcome.problem, outcome.taken, outcome.status
     unit = _units(room).get(unit_id) if unit_ok else None
     return render_template(
         "bookings/book.html",
@@ -444,6 +439,35 @@ def book(room_id: int):
         taken=taken,
         needs_approval=room.requires_approval and not has_role(Role.COORDINATOR),
     ), status
+
+
+@dataclass
+class _Outcome:
+    result: object = None
+    taken: services.SlotTaken | None = None
+    problem: str | None = None
+    status: int = 200
+
+    @property
+    def done(self) -> bool:
+        return self.status == 200
+
+
+def _attempt(form, change) -> _Outcome:
+    """Run a booking change under the write lock: commit it, or roll back and say why
+    (409 when the slot is taken, 422 for a rule, 403 when not allowed — never a 5xx)."""
+    lock_for_write(db.session)
+    try:
+        result = change()
+    except services.SlotTaken as error:
+        db.session.rollback()
+        return _Outcome(taken=error, status=409)
+    except DomainError as error:
+        db.session.rollback()
+        status = 403 if isinstance(error, NotAllowed) else 422
+        return _Outcome(problem=_place_error(form, error), status=status)
+    db.session.commit()
+    return _Outcome(result=result)
 
 
 def _booked_message(booking: Booking) -> str:
@@ -559,18 +583,11 @@ def edit(booking_id: int):
         if not form.validate_on_submit():
             status = 422
         else:
-            lock_for_write(db.session)
-            try:
-                services.change_booking_time(current_user, booking, start, end)
-            except services.SlotTaken as error:
-                db.session.rollback()
-                taken, status = error, 409
-            except DomainError as error:
-                db.session.rollback()
-                problem = _place_error(form, error)
-                status = 403 if isinstance(error, NotAllowed) else 422
-            else:
-                db.session.commit()
+            outcome = _attempt(
+                form, lambda: services.change_booking_time(current_user, booking, start, end)
+            )
+            problem, taken, status = outcome.problem, outcome.taken, outcome.status
+            if outcome.done:
                 flash(
                     _("Nouvel horaire envoyé : la coordination vous répondra.")
                     if booking.status is BookingStatus.PENDING
