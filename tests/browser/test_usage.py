@@ -156,12 +156,15 @@ def test_htmx_swap_keeps_focus_and_announces_the_change(page, server, live_app):
     page.goto(server.url + "/residents?q=focus")
     page.click("#results a")
     url = page.url
+    # htmx has taken the form over (it loads deferred; pressing too early posts normally).
+    page.wait_for_selector("form[data-htmx-powered] #active-button", state="attached")
     page.focus("#active-button")
     page.keyboard.press("Enter")
     expect(page.locator("#live-status")).to_contain_text("plus accès")
     assert page.url == url  # swapped in place, no reload
     assert page.evaluate("document.activeElement.id") == "active-button"
     assert page.inner_text("#active-button") == "Réactiver le compte"
+    page.wait_for_selector("form[data-htmx-powered] #active-button", state="attached")
     page.keyboard.press("Enter")
     expect(page.locator("#live-status")).to_contain_text("de nouveau accès")
     assert page.evaluate("document.activeElement.id") == "active-button"
@@ -170,6 +173,7 @@ def test_htmx_swap_keeps_focus_and_announces_the_change(page, server, live_app):
 def test_live_search_updates_the_results_as_you_type(page, server):
     log_in(page, server, "coordination.armentieres")
     page.goto(server.url + "/residents")
+    page.wait_for_selector("form[data-htmx-powered] #q", state="attached")
     page.fill("#q", "odette")
     expect(page.locator("#results h2")).to_have_text("1 personne")
     assert "Odette Leroy" in page.inner_text("#results")
