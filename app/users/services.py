@@ -122,6 +122,14 @@ def change_password(user: User, current: str, new: str) -> None:
     record("password.changed", actor=user, target=user)
 
 
+def new_calendar_address(user: User) -> None:
+    """The old calendar feed address stops working (it leaked, or the phone was lost)."""
+    from app.users.models import new_calendar_token
+
+    user.calendar_token = new_calendar_token()
+    record("calendar.token_changed", actor=user, target=user)
+
+
 def set_display(user: User, *, text_size: int | None = None, high_contrast: bool | None = None):
     if text_size is not None:
         if text_size not in TEXT_SIZES:

@@ -191,6 +191,20 @@ def logout_everywhere():
     return redirect(url_for("auth.login"), 303)
 
 
+@bp.post("/me/calendar-address")
+@login_required
+def new_calendar_address():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        services.new_calendar_address(current_user)
+        db.session.commit()
+        flash(
+            _("Votre calendrier a une nouvelle adresse. Abonnez-vous à nouveau sur vos appareils."),
+            "success",
+        )
+    return redirect(url_for("auth.me", _anchor="calendar"), 303)
+
+
 @bp.post("/display")
 def display():
     """Text size and contrast: kept on the account, or in the session before login."""

@@ -261,3 +261,19 @@ def test_display_choice_before_login_is_kept_in_the_session(client, auth):
     response = client.post("/display", data={"csrf_token": token, "text_size": "9"})
     assert 'class="text-1"' in client.get("/login").get_data(as_text=True)
     assert response.status_code == 303
+
+
+def test_the_calendar_address_can_be_changed_and_the_old_one_stops(
+    client, auth, session, create_user
+):
+    user = create_user("jeanne")
+    old = user.calendar_token
+    assert client.get(f"/calendar/{old}.ics").status_code == 200
+    auth.login("jeanne")
+    response = client.post("/me/calendar-address", data={"csrf_token": auth.csrf("/me")})
+    assert response.status_code == 303
+    assert "nouvelle adresse" in page(client.get("/me"))
+    session.refresh(user)
+    assert user.calendar_token != old
+    assert client.get(f"/calendar/{old}.ics").status_code == 404
+    assert client.get(f"/calendar/{user.calendar_token}.ics").status_code == 200
