@@ -39,6 +39,7 @@ STATUS_LABELS = {
     BookingStatus.DECLINED: _l("Refusée"),
 }
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+OVERLAP_DECLINED = _l("Une autre demande a été acceptée pour ces dates. Choisissez d'autres dates.")
 
 
 class BookingSeries(TimestampMixin, db.Model):
@@ -122,6 +123,16 @@ class Booking(TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def reason_text(self):
+        """Why it was declined or cancelled, as the person should read it."""
+        if self.decision_reason:
+            return self.decision_reason
+        if self.status is BookingStatus.DECLINED:
+            # Declined automatically when an overlapping request was accepted.
+            return OVERLAP_DECLINED
+        return ""
 
     @property
     def on_behalf(self) -> bool:

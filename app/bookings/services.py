@@ -672,9 +672,7 @@ def approve_booking(actor: User, booking: Booking, *, now=None) -> list[Booking]
     for other in declined:
         other.status = BookingStatus.DECLINED
         other.decided_by_id, other.decided_at = actor.id, now
-        other.decision_reason = str(
-            _l("Une autre demande a été acceptée pour ces dates. Choisissez d'autres dates.")
-        )
+        other.decision_reason = ""  # shown in the reader's language: Booking.reason_text
         record("booking.declined", actor=actor, residence_id=other.residence_id, target=other)
     record("booking.approved", actor=actor, residence_id=booking.residence_id, target=booking)
     return declined

@@ -536,7 +536,7 @@ def test_queue_warns_then_approving_declines_the_overlapping_request(
     assert session.get(Booking, first.id).status is BookingStatus.CONFIRMED
     declined = session.get(Booking, second.id)
     assert declined.status is BookingStatus.DECLINED
-    assert "Une autre demande a été acceptée" in declined.decision_reason
+    assert "Une autre demande a été acceptée" in str(declined.reason_text)
     assert session.get(Booking, apart.id).status is BookingStatus.PENDING
 
     # Approving twice (a second tap, another tab): a clear refusal, nothing changes.
