@@ -24,11 +24,12 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import format_date, format_time, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import FieldList
 
+from app.bookings import formatting
 from app.bookings import services as bookings
 from app.bookings.models import Booking, BookingSeries, BookingStatus, SeriesSkip
 from app.core.db import lock_for_write, utcnow
@@ -101,27 +102,21 @@ def weekday_word(weekday: int) -> str:
     return get_day_names("wide", locale=get_locale())[weekday]
 
 
-def day_words(day: dt.date) -> str:
-    return format_date(day, "full")
+day_words = formatting.day_words  # the residents' plain words: "mardi 2 décembre"
 
 
 def period_words(start: dt.datetime, end: dt.datetime) -> str:
-    """ "mardi 2 décembre 2025, de 14:00 à 16:00", or "du … à … au … à …" across days."""
+    """ "mardi 2 décembre, de 14 h à 16 h", or "du … à … au … à …" across days (UTC in)."""
     tz = g.residence.tz
-    start, end = start.astimezone(tz), end.astimezone(tz)
+    start, end = to_local(start, tz), to_local(end, tz)
     if start.date() == end.date():
-        return _(
-            "%(day)s, de %(start)s à %(end)s",
-            day=day_words(start.date()),
-            start=format_time(start.time(), "short"),
-            end=format_time(end.time(), "short"),
-        )
+        return formatting.period_words(start, end)
     return _(
         "du %(start_day)s à %(start)s au %(end_day)s à %(end)s",
-        start_day=day_words(start.date()),
-        start=format_time(start.time(), "short"),
-        end_day=day_words(end.date()),
-        end=format_time(end.time(), "short"),
+        start_day=day_words(start),
+        start=formatting.time_words(start),
+        end_day=day_words(end),
+        end=formatting.time_words(end),
     )
 
 

@@ -9,9 +9,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from babel.dates import format_date
 
 from app.bookings import services as bookings
+from app.bookings.formatting import day_words
 from app.bookings.models import Booking, BookingSeries, BookingStatus, SeriesSkip
 from app.core.db import utcnow
 from app.core.permissions import Role
@@ -515,11 +515,11 @@ def test_queue_warns_then_approving_declines_the_overlapping_request(
     assert "Jeanne Martin – logement A01" in html and "Odette Leroy – logement B07" in html
     assert "Anniversaire" in html and "Chambre d'amis" in html
     day = to_local(first.start_at, room.residence.tz).date()
-    assert f"{format_date(day, 'full', locale='fr')}, de 14:00 à 16:00" in html
+    assert f"{day_words(day)}, de 14 h à 16 h" in html
     # Jeanne's request carries the warning naming Odette's request, and the other way round.
     item = html[html.index(f'id="request-{first.id}"') : html.index(f'id="request-{second.id}"')]
     assert "accepter cette demande refusera celle-ci" in item
-    assert "Odette Leroy (logement B07)" in item and "de 15:00 à 17:00" in item
+    assert "Odette Leroy (logement B07)" in item and "de 15 h à 17 h" in item
     last = html[html.index(f'id="request-{apart.id}"') :]
     assert "Attention" not in last.split("</li>")[0]
 
@@ -656,9 +656,9 @@ def test_closure_lists_the_bookings_inside_it_and_the_coordinator_cancels_one(
     assert response.status_code == 303 and response.headers["Location"] == url
     html = page(coordinator.get(url))
     assert "1 réservation tombe pendant cette fermeture : prévenez la personne" in html
-    assert "Raison : Travaux de peinture" in html and "de 08:00 à 20:00" in html
+    assert "Raison : Travaux de peinture" in html and "de 8 h à 20 h" in html
     assert people["arm_res"].full_name in html and "logement A01" in html
-    assert "de 14:00 à 16:00" in html and "Anniversaire" in html
+    assert "de 14 h à 16 h" in html and "Anniversaire" in html
     assert f'action="/rooms/bookings/{booking.id}/cancel"' in html
     assert f"/rooms/bookings/{outside.id}/cancel" not in html
 
@@ -780,7 +780,7 @@ def test_series_skips_a_taken_date_which_can_be_readded_once_freed(
         == 3
     )
     listing = page(coordinator.get(url))
-    assert "Club tricot" in listing and "de 14:00 à 16:00" in listing
+    assert "Club tricot" in listing and "de 14 h à 16 h" in listing
 
 
 def test_a_series_can_be_stopped_from_a_date(coordinator, session, make_room, two_residences):
