@@ -45,3 +45,13 @@ def parse_id(value: str | None) -> int | None:
         return None
     number = int(value)
     return number if 0 < number <= MAX_ID else None
+
+
+def get_for_coordinator_or_404(model, object_id: int):
+    """An object of the current residence for its coordination: 404 across residences first
+    (whoever asks), then 403 for whoever is not a coordinator here."""
+    from app.core.permissions import Role, ensure, has_role
+
+    obj = get_in_residence_or_404(model, object_id)
+    ensure(has_role(Role.COORDINATOR))
+    return obj

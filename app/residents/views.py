@@ -9,8 +9,8 @@ from wtforms.fields.choices import SelectChoice
 
 from app.core.errors import DomainError, NotAllowed
 from app.core.htmx import is_partial, render_page_or_block
-from app.core.permissions import Role, ensure, has_role, require_role
-from app.core.tenancy import get_in_residence_or_404
+from app.core.permissions import Role, ensure, require_role
+from app.core.tenancy import get_for_coordinator_or_404
 from app.extensions import db
 from app.residences.models import Membership
 from app.residents import services
@@ -91,9 +91,7 @@ def create():
 
 def _get_membership(membership_id: int) -> Membership:
     """404 for another residence's people (whoever asks), then 403 for non-coordinators."""
-    membership = get_in_residence_or_404(Membership, membership_id)
-    ensure(has_role(Role.COORDINATOR))
-    return membership
+    return get_for_coordinator_or_404(Membership, membership_id)
 
 
 @bp.route("/<int:membership_id>", methods=["GET", "POST"])
@@ -196,8 +194,7 @@ def invitation(invitation_id: int):
     """The printable A4 sheet: code, QR code of the activation link, expiry."""
     import segno
 
-    invitation = get_in_residence_or_404(Invitation, invitation_id)
-    ensure(has_role(Role.COORDINATOR))
+    invitation = get_for_coordinator_or_404(Invitation, invitation_id)
     membership = invitation.user.membership_in(g.residence.id)
     if membership is None:
         abort(404)

@@ -36,7 +36,7 @@ from app.core.db import lock_for_write, utcnow
 from app.core.errors import DomainError
 from app.core.htmx import is_partial, render_page_or_block
 from app.core.permissions import Role, ensure, has_role, require_role
-from app.core.tenancy import get_in_residence_or_404
+from app.core.tenancy import get_for_coordinator_or_404, get_in_residence_or_404
 from app.core.timeutils import to_local
 from app.extensions import db
 from app.rooms import services
@@ -51,14 +51,8 @@ bp = Blueprint("rooms", __name__)
 # Loading: 404 across residences first, then 403 for whoever is not the coordinator.
 
 
-def _coordinator_object(model, object_id: int):
-    obj = get_in_residence_or_404(model, object_id)
-    ensure(has_role(Role.COORDINATOR))
-    return obj
-
-
 def _get_room(room_id: int) -> Room:
-    return _coordinator_object(Room, room_id)
+    return get_for_coordinator_or_404(Room, room_id)
 
 
 def _get_skip(skip_id: int) -> SeriesSkip:
@@ -383,7 +377,7 @@ def queue():
 @bp.post("/bookings/<int:booking_id>/approve")
 @login_required
 def approve(booking_id: int):
-    booking = _coordinator_object(Booking, booking_id)
+    booking = get_for_coordinator_or_404(Booking, booking_id)
     _check_form()
     name = booking.user.full_name
     lock_for_write(db.session)
@@ -416,7 +410,7 @@ def approve(booking_id: int):
 @bp.post("/bookings/<int:booking_id>/decline")
 @login_required
 def decline(booking_id: int):
-    booking = _coordinator_object(Booking, booking_id)
+    booking = get_for_coordinator_or_404(Booking, booking_id)
     form = _decline_form(booking.id)
     name = booking.user.full_name
     if form.validate_on_submit():
@@ -497,7 +491,7 @@ def closures(room_id: int):
 @bp.post("/closures/<int:closure_id>/delete")
 @login_required
 def delete_closure(closure_id: int):
-    closure = _coordinator_object(Closure, closure_id)
+    closure = get_for_coordinator_or_404(Closure, closure_id)
     _check_form()
     room_id = closure.room_id
     bookings.remove_closure(current_user, closure)
@@ -510,7 +504,7 @@ def delete_closure(closure_id: int):
 @login_required
 def cancel_booking(booking_id: int):
     """The coordinator cancels someone's booking (in a closure); back to the closures."""
-    booking = _coordinator_object(Booking, booking_id)
+    booking = get_for_coordinator_or_404(Booking, booking_id)
     _check_form()
     room = booking.room
     name = booking.user.full_name
@@ -640,7 +634,7 @@ def _render_series_detail(series: BookingSeries, status: int = 200, **extra):
 @bp.get("/series/<int:series_id>")
 @login_required
 def series_detail(series_id: int):
-    return _render_series_detail(_coordinator_object(BookingSeries, series_id))
+    return _render_series_detail(get_for_coordinator_or_404(BookingSeries, series_id))
 
 
 @bp.post("/series/skips/<int:skip_id>/readd")
@@ -679,7 +673,7 @@ def readd_skip(skip_id: int):
 @login_required
 def end_series(series_id: int):
     """Stop a series from a date on (the club stops in March): its later dates are freed."""
-    series = _coordinator_object(BookingSeries, series_id)
+    series = get_for_coordinator_or_404(BookingSeries, series_id)
     _check_form()
     day = _parse_day(request.form.get("from_date"))
     if day is None:
