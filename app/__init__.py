@@ -9,7 +9,8 @@ from werkzeug.routing import IntegerConverter
 
 from app.config import default_config
 from app.core import bench, errors, htmx, i18n, security
-from app.core.tenancy import MAX_ID, load_current_residence
+from app.core.db import MAX_ID
+from app.core.tenancy import load_current_residence
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.extensions import htmx as htmx_ext
 
@@ -79,17 +80,13 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from app.users.models import User
+        from app.users.services import load_session_user
 
         try:
             raw_id, raw_version = user_id.split(":", 1)
-            user = db.session.get(User, int(raw_id))
-            version = int(raw_version)
-        except (ValueError, TypeError):
+            return load_session_user(int(raw_id), int(raw_version))
+        except (ValueError, TypeError, OverflowError):
             return None
-        if user is None or user.session_version != version or not user.is_active:
-            return None
-        return user
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -100,7 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.rooms.views import bp as rooms_bp
     from app.users.views import bp as auth_bp
 
-    for bp in (pages_bp, auth_bp, residences_bp, residents_bp, bookings_bp, rooms_bp):
+    for bp in (pages_bp, auth_bp, residences_bp, residents_bp, rooms_bp, bookings_bp):
         app.register_blueprint(bp)
 
 
@@ -131,13 +128,10 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, format_time
-
     from app.core.permissions import Role, has_role
+    from app.core.timewords import request_words
 
-    app.jinja_env.globals.update(
-        format_date=format_date, format_datetime=format_datetime, format_time=format_time
-    )
+    app.jinja_env.globals.update(is_partial=htmx.is_partial, has_role=has_role, Role=Role)
 
     @app.context_processor
     def layout_context():
@@ -151,7 +145,6 @@ def _register_template_helpers(app: Flask) -> None:
             "membership": g.get("membership"),
             "text_size": text_size,
             "high_contrast": contrast,
-            "has_role": has_role,
-            "Role": Role,
             "current_locale": i18n.get_locale(),
+            "tw": request_words(),
         }

@@ -128,8 +128,9 @@ def load_demo_rooms(now=None) -> None:
 
     from app.bookings import services as bookings
     from app.core.db import utcnow
-    from app.core.timeutils import to_local
-    from app.residences.models import Residence
+    from app.core.recurrence import Weekly
+    from app.core.timeutils import Period, local_today
+    from app.residences.models import Membership, Residence
     from app.rooms.models import BookingMode, Room
     from app.rooms.services import create_room
     from app.users.models import User
@@ -141,12 +142,18 @@ def load_demo_rooms(now=None) -> None:
         sa.select(sa.func.count(Room.id)).where(Room.residence_id == residence.id)
     ):
         return
-    users = {u.username: u for u in db.session.scalars(sa.select(User))}
-    coordinator = users["coordination.armentieres"]
+    members = {
+        m.user.username: m
+        for m in db.session.scalars(
+            sa.select(Membership)
+            .join(Membership.user)
+            .where(Membership.residence_id == residence.id, User.username.is_not(None))
+        )
+    }
+    coordinator = members["coordination.armentieres"]
     every_day = range(7)
     common = create_room(
         coordinator,
-        residence,
         name="Salle commune",
         description="Grande salle au rez-de-chaussée avec cuisine équipée, tables et chaises.",
         capacity=40,
@@ -163,7 +170,6 @@ def load_demo_rooms(now=None) -> None:
     )
     guest = create_room(
         coordinator,
-        residence,
         name="Chambre d'amis",
         description="Chambre avec deux lits simples et salle d'eau, pour vos invités.",
         capacity=2,
@@ -178,7 +184,6 @@ def load_demo_rooms(now=None) -> None:
     )
     washers = create_room(
         coordinator,
-        residence,
         name="Laverie – lave-linge",
         description="Deux lave-linge identiques. Lessive fournie.",
         accessibility="Hublots à hauteur de fauteuil.",
@@ -193,7 +198,6 @@ def load_demo_rooms(now=None) -> None:
     )
     create_room(
         coordinator,
-        residence,
         name="Laverie – sèche-linge",
         description="Un sèche-linge.",
         slot_minutes=60,
@@ -205,49 +209,53 @@ def load_demo_rooms(now=None) -> None:
         openings=[(d, dt.time(8), dt.time(20)) for d in every_day],
     )
     now = now or utcnow()
-    today = to_local(now, residence.tz).date()
+    tz = residence.tz
+    today = local_today(tz, now)
 
     def day(offset: int) -> dt.date:
         return today + dt.timedelta(days=offset)
 
-    def at(offset: int, hour: int) -> dt.datetime:
-        return dt.datetime.combine(day(offset), dt.time(hour))
+    def hours(offset: int, start: int, end: int) -> Period:
+        return Period.from_local(
+            dt.datetime.combine(day(offset), dt.time(start)),
+            dt.datetime.combine(day(offset), dt.time(end)),
+            tz,
+        )
 
-    bookings.create_booking(
-        users["jeanne.martin"],
+    bookings.reserve(
+        members["jeanne.martin"],
         common,
-        at(5, 14),
-        at(5, 18),
+        hours(5, 14, 18),
         purpose="Anniversaire de Jeanne",
         now=now,
     )
-    bookings.create_booking(users["karim.haddad"], washers, at(1, 10), at(1, 11), now=now)
-    bookings.create_booking(users["odette.leroy"], washers, at(1, 10), at(1, 11), now=now)
-    bookings.create_booking(
+    bookings.reserve(members["karim.haddad"], washers, hours(1, 10, 11), now=now)
+    bookings.reserve(members["odette.leroy"], washers, hours(1, 10, 11), now=now)
+    bookings.reserve(
         coordinator,
         common,
-        at(9, 14),
-        at(9, 16),
-        for_user=users["odette.leroy"],
+        hours(9, 14, 16),
+        for_user=members["odette.leroy"],
         purpose="Goûter avec la famille",
         now=now,
     )
-    bookings.create_booking(
-        users["lucas.bernard"],
+    bookings.reserve(
+        members["lucas.bernard"],
         guest,
-        dt.datetime.combine(day(12), guest.checkin_time),
-        dt.datetime.combine(day(14), guest.checkout_time),
+        Period.from_local(
+            dt.datetime.combine(day(12), guest.checkin_time),
+            dt.datetime.combine(day(14), guest.checkout_time),
+            tz,
+        ),
         purpose="Visite de ma sœur",
         now=now,
     )
     bookings.create_series(
         coordinator,
         common,
-        weekday=1,
+        weekly=Weekly(weekday=1, first=today, until=day(60)),
         start_time=dt.time(14),
         end_time=dt.time(16),
-        first_date=today,
-        until=day(60),
         purpose="Club tricot",
         now=now,
     )

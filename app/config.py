@@ -57,6 +57,8 @@ def default_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": True,
         "REMEMBER_COOKIE_SECURE": True,
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        # The session cookie is written only when the session changes, not on every page.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         # Login: per account (strict) and per IP (a whole residence may share one IP).

@@ -1,18 +1,27 @@
-"""Test fixtures: one migrated database per run, emptied before each test.
+"""Test fixtures: one migrated database and one app per run; each test runs inside one
+database transaction that is rolled back at its end (Indico's ``db`` fixture).
 
 The suite runs on SQLite by default. ``TEST_DATABASE_URL=postgresql+psycopg://…`` runs it on
 PostgreSQL (``make test`` does both); if that server does not answer, every test is skipped
 with the reason.
+
+Tests that need data really committed (a second app server, gunicorn, a browser talking to a
+server thread) are marked ``@pytest.mark.committed`` (or ``app_config``, which builds an app of
+their own): their app starts on emptied tables and empties them again afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import html
 import os
 import re
 
 import pytest
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
+from itsdangerous import URLSafeTimedSerializer
 
 from app import create_app
 from app.config import TEST_CONFIG
@@ -70,17 +79,79 @@ def make_app(database_url: str, **overrides):
     return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
 
 
-@pytest.fixture
-def app(request, database_url):
-    """A fresh app on the emptied test database. ``@pytest.mark.app_config(KEY=value)``."""
-    marker = request.node.get_closest_marker("app_config")
-    overrides = marker.kwargs if marker else {}
-    app = make_app(database_url, **overrides)
-    truncate_all(app)
+class BoundSession(FlaskSession):
+    """A session on the test's connection (Flask-SQLAlchemy's picks an engine instead)."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def rolled_back(app):
+    """Everything the app commits inside stays in one transaction, rolled back at the end:
+    its commits release savepoints of that transaction."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        if connection.dialect.name == "sqlite":
+            # pysqlite begins lazily: without a real BEGIN, releasing the first savepoint
+            # would commit.
+            connection.exec_driver_sql("BEGIN")
+        default = db.session
+        db.session = db._make_scoped_session(
+            {
+                "class_": BoundSession,
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+            }
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = default
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url):
+    app = make_app(database_url)
     yield app
     with app.app_context():
-        db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, database_url, shared_app):
+    """The app, on a database transaction rolled back after the test.
+
+    ``@pytest.mark.app_config(KEY=value)``: an app of the test's own with that configuration,
+    on really committed data (emptied before and after). ``@pytest.mark.committed``: the
+    same with the usual configuration. ``@pytest.mark.own_app``: an app of the test's own
+    (the test adds a route), still rolled back.
+    """
+    config = request.node.get_closest_marker("app_config")
+    committed = config is not None or request.node.get_closest_marker("committed")
+    own = committed or request.node.get_closest_marker("own_app")
+    app = make_app(database_url, **(config.kwargs if config else {})) if own else shared_app
+    if committed:
+        truncate_all(app)
+        yield app
+        with app.app_context():
+            db.session.remove()
+        truncate_all(app)
+    else:
+        with rolled_back(app):
+            yield app
+    if own:
+        with app.app_context():
+            db.engine.dispose()
+        # Extensions are created once for the process (as in production): give the limiter
+        # back the shared app's settings (the test's app may have switched it on).
+        from app.extensions import limiter
+
+        limiter.init_app(shared_app)
 
 
 @pytest.fixture
@@ -90,8 +161,16 @@ def session(app):
         yield db.session
 
 
+def csrf_token_for(client) -> str:
+    """A CSRF token valid for ``client``'s session, made as Flask-WTF makes one."""
+    app = client.application
+    with client.session_transaction() as state:
+        raw = state.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())  # noqa: S324
+    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
 class Auth:
-    """Log in through the real endpoint (flaskr's AuthActions)."""
+    """Log in through the real endpoint (flaskr's AuthActions), without opening a page."""
 
     def __init__(self, client):
         self.client = client
@@ -104,12 +183,11 @@ class Auth:
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]
         return response
 
-    def csrf(self, path: str = "/login") -> str:
-        html = self.client.get(path).get_data(as_text=True)
-        return csrf_from(html)
+    def csrf(self, path: str | None = None) -> str:
+        return csrf_token_for(self.client)
 
     def logout(self):
-        return self.client.post("/logout", data={"csrf_token": self.csrf("/me")})
+        return self.client.post("/logout", data={"csrf_token": self.csrf()})
 
 
 def csrf_from(html: str) -> str:
@@ -125,8 +203,21 @@ def auth(client):
     return Auth(client)
 
 
+def pytest_collection_modifyitems(items):
+    """Tests on rolled-back transactions first, then those that commit for real (races on
+    gunicorn), then the browser's (which share the demo data)."""
+
+    def rank(item) -> int:
+        path = str(item.path)
+        return 2 if "/tests/browser/" in path else 1 if "/tests/concurrency/" in path else 0
+
+    items.sort(key=rank)
+
+
 def pytest_configure(config):
-    config.addinivalue_line("markers", "app_config(**kw): configuration overrides for the app")
+    config.addinivalue_line("markers", "app_config(**kw): an app of its own with this config")
+    config.addinivalue_line("markers", "committed: data really committed (emptied before/after)")
+    config.addinivalue_line("markers", "own_app: an app of its own (rolled back)")
 
 
 def page(response) -> str:

@@ -1,12 +1,30 @@
-"""The booking review form and the change-time form. Input checks only: the rules are in
-``app.bookings.services``."""
+"""Forms of reservations: review and confirm a booking, change its time, decline a request,
+book every week. Input checks only: the rules are in ``app.bookings.services``."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from app.core.forms import (
+    UNREADABLE_TIME,
+    HiddenIdField,
+    IdChoiceField,
+    LocalDateTimeField,
+    LocalDateTimeSelectField,
+    date_field,
+    time_field,
+)
+from app.core.recurrence import Weekly
+from app.core.timeutils import Period
+
+UNKNOWN_UNIT = _l("Cet équipement n'existe pas dans cette salle.")
+UNKNOWN_PERSON = _l("Choisissez une personne de la liste.")
 
 
 class AlwaysChosen:
@@ -18,41 +36,102 @@ class AlwaysChosen:
         pass
 
 
-def _end_field(label):
-    return SelectField(
-        label,
-        validators=[InputRequired(_l("Choisissez la fin de la réservation."))],
-        validate_choice=False,
+class PeriodForm(FlaskForm):
+    """``start`` and ``end``: local times of the residence (ISO 8601, DESIGN §5)."""
+
+    start = LocalDateTimeField(validators=[InputRequired(UNREADABLE_TIME)])
+    end = LocalDateTimeSelectField(
+        _l("Jusqu'à quelle heure ?"),
+        validators=[InputRequired(UNREADABLE_TIME)],
     )
 
+    @property
+    def has_times(self) -> bool:
+        return isinstance(self.start.data, dt.datetime) and isinstance(self.end.data, dt.datetime)
 
-class BookingForm(FlaskForm):
-    """Confirm a booking: POSTs ``start``, ``end`` (DESIGN §5), ``unit``, ``purpose``,
-    ``for_user``. ``end`` is a list of allowed ends, but any end is accepted here: the
-    service says whether it fits the room's rules."""
+    def period(self, tz: ZoneInfo) -> Period:
+        return Period.from_local(self.start.data, self.end.data, tz)
 
-    start = HiddenField()
-    unit = HiddenField()
-    end = _end_field(_l("Jusqu'à quelle heure ?"))
+
+class BookingForm(PeriodForm):
+    """Confirm a booking: POSTs ``start``, ``end`` (DESIGN §5), ``unit``, ``purpose`` and,
+    for the coordinator, ``for_user``. Any readable end is accepted here: the service says
+    whether it fits the room's rules."""
+
+    unit = HiddenIdField(message=UNKNOWN_UNIT)
     purpose = StringField(
         _l("Pour quelle occasion ?"),
         description=_l("Par exemple : anniversaire, repas de famille."),
         validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
         render_kw={"autocomplete": "off"},
     )
-    for_user = SelectField(_l("Pour qui ?"), validators=[AlwaysChosen()], validate_choice=False)
+    for_user = IdChoiceField(
+        _l("Pour qui ?"), validators=[AlwaysChosen()], validate_choice=False, message=UNKNOWN_PERSON
+    )
 
 
 class NightsBookingForm(BookingForm):
-    end = _end_field(_l("Combien de nuits ?"))
+    end = LocalDateTimeSelectField(
+        _l("Combien de nuits ?"),
+        validators=[InputRequired(UNREADABLE_TIME)],
+    )
 
 
-class ChangeTimeForm(FlaskForm):
+class ChangeTimeForm(PeriodForm):
     """Move a booking: the new ``start`` and ``end``."""
 
-    start = HiddenField()
-    end = _end_field(_l("Jusqu'à quelle heure ?"))
+
+class ChangeNightsForm(PeriodForm):
+    end = LocalDateTimeSelectField(
+        _l("Combien de nuits ?"),
+        validators=[InputRequired(UNREADABLE_TIME)],
+    )
 
 
-class ChangeNightsForm(ChangeTimeForm):
-    end = _end_field(_l("Combien de nuits ?"))
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Raison du refus"),
+        description=_l("La personne la lira sur sa page."),
+        validators=[
+            DataRequired(_l("Indiquez la raison : la personne la lira.")),
+            Length(max=300, message=_l("300 caractères au plus.")),
+        ],
+        render_kw={"rows": 2},
+    )
+
+
+EVERY_CHOICES = (1, 2, 3, 4)
+
+
+class SeriesForm(FlaskForm):
+    purpose = StringField(
+        _l("Pour quelle occasion ?"),
+        description=_l("Par exemple : Club tricot. Les habitants le verront."),
+        validators=[
+            DataRequired(_l("Dites à quoi sert ce créneau.")),
+            Length(max=200, message=_l("200 caractères au plus.")),
+        ],
+    )
+    weekday = SelectField(
+        _l("Jour de la semaine"),
+        coerce=int,
+        validators=[InputRequired(_l("Choisissez le jour de la semaine."))],
+    )
+    every = SelectField(_l("Revient"), coerce=int, default=1)
+    start_time = time_field(_l("De"))
+    end_time = time_field(_l("À"))
+    first_date = date_field(_l("À partir du"))
+    until = date_field(_l("Jusqu'au"))
+    unit = IdChoiceField(_l("Équipement"), message=UNKNOWN_UNIT)
+
+    def weekly(self) -> Weekly:
+        return Weekly(
+            weekday=self.weekday.data,
+            first=self.first_date.data,
+            until=self.until.data,
+            every=self.every.data,
+        )
+
+
+class EndSeriesForm(FlaskForm):
+    from_date = date_field(_l("À partir du"))

@@ -1,36 +1,42 @@
-"""Booking rules: what is free, who may book what, and the changes that follow.
+"""Reservations: the rules, holding a room (``reserve``), cancelling and moving, the approval
+queue, closures' consequences, and the coordinator's weekly series.
 
-Times come in and go out as naive *local* times of the residence (what people read and type);
-they are stored in UTC. Every query is scoped to one room, so the number of queries of a page
-does not grow with the number of bookings.
+``reserve(actor, room, period, *, for_user=None, origin=None)`` is how anything holds a room:
+a resident's booking, a series' date, an activity session (the layer above). ``actor`` and
+``for_user`` are residence memberships; ``period`` is in UTC (``Period.from_local`` made it,
+once). The rules are checked in the residence's local time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-import sqlalchemy.orm
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
+from app.bookings.availability import booking_window, load_busy, next_free_slots
 from app.bookings.models import (
     ACTIVE_STATUSES,
+    PERSON,
     Booking,
     BookingSeries,
     BookingStatus,
+    Origin,
+    OriginKind,
     SeriesSkip,
 )
 from app.core.audit import record
 from app.core.db import utcnow
 from app.core.errors import Conflict, DomainError, NotAllowed
-from app.core.permissions import Role
-from app.core.timeutils import to_local, to_utc, week_start
+from app.core.permissions import Role, check_role
+from app.core.recurrence import Weekly
+from app.core.timeutils import Period, day_start, local_today, to_local, week_start
 from app.extensions import db
 from app.residences.models import Membership
-from app.rooms.models import BookingMode, Closure, Room, RoomUnit
-from app.users.models import User
+from app.rooms import services as rooms
+from app.rooms.models import Closure, Room, RoomUnit
 
 # ---------------------------------------------------------------------------------------
 # Errors: each rule has its own translated message.
@@ -98,6 +104,14 @@ class NotPending(BookingRefused):
     default_message = _l("Cette demande a déjà été traitée.")
 
 
+class UnknownUnit(BookingRefused):
+    default_message = _l("Cet équipement n'existe pas dans cette salle.")
+
+
+class RoomArchived(BookingRefused):
+    default_message = _l("Cette salle ne se réserve plus.")
+
+
 class SlotTaken(Conflict):
     """Someone else has it (409). ``next_slots`` offers the next free ones."""
 
@@ -109,272 +123,31 @@ class SlotTaken(Conflict):
 
 
 # ---------------------------------------------------------------------------------------
-# Reading: free slots and busy periods.
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A free period, in the residence's local time, on one unit."""
-
-    start: dt.datetime
-    end: dt.datetime
-    unit_id: int
-
-    @property
-    def nights(self) -> int:
-        return (self.end.date() - self.start.date()).days
-
-
-@dataclass
-class _Busy:
-    """What makes a unit unavailable in a window: confirmed bookings and closures (UTC)."""
-
-    bookings: list[Booking] = field(default_factory=list)
-    closures: list[Closure] = field(default_factory=list)
-
-    def unit_free(self, unit_id, start, end, buffer, ignore_id=None) -> bool:
-        block_end = end + buffer
-        for booking in self.bookings:
-            if booking.unit_id != unit_id or booking.id == ignore_id:
-                continue
-            if start < booking.block_end_at and booking.start_at < block_end:
-                return False
-        return True
-
-    def closure_at(self, start, end) -> Closure | None:
-        for closure in self.closures:
-            if start < closure.end_at and closure.start_at < end:
-                return closure
-        return None
-
-
-def _load_busy(room: Room, start_utc: dt.datetime, end_utc: dt.datetime) -> _Busy:
-    """Two queries, whatever the number of bookings outside the window."""
-    margin = dt.timedelta(minutes=room.buffer_minutes)
-    bookings = db.session.scalars(
-        sa.select(Booking).where(
-            Booking.room_id == room.id,
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.start_at < end_utc + margin,
-            Booking.block_end_at > start_utc,
-        )
-    ).all()
-    return _Busy(list(bookings), _load_closures(room, start_utc, end_utc))
-
-
-def _load_closures(room: Room, start_utc: dt.datetime, end_utc: dt.datetime) -> list[Closure]:
-    return list(
-        db.session.scalars(
-            sa.select(Closure).where(
-                Closure.room_id == room.id, Closure.start_at < end_utc, Closure.end_at > start_utc
-            )
-        )
-    )
-
-
-def _candidates(room: Room, day: dt.date):
-    """The periods a resident could book starting on ``day`` (local, shortest allowed)."""
-    if room.mode is BookingMode.NIGHTS:
-        yield (
-            dt.datetime.combine(day, room.checkin_time),
-            dt.datetime.combine(day + dt.timedelta(days=room.min_nights), room.checkout_time),
-        )
-        return
-    step = dt.timedelta(minutes=room.slot_minutes)
-    length = dt.timedelta(minutes=room.min_minutes)
-    for opening in room.openings_on(day.weekday()):
-        start = dt.datetime.combine(day, opening.opens)
-        close = dt.datetime.combine(day, opening.closes)
-        while start + length <= close:
-            yield start, start + length
-            start += step
-
-
-def booking_window(room: Room, now: dt.datetime) -> tuple[dt.date, dt.date]:
-    """First and last local dates on which a resident may start a booking."""
-    today = to_local(now, room.residence.tz).date()
-    return today, today + dt.timedelta(days=room.max_days_ahead)
-
-
-def free_slots(
-    room: Room, first_day: dt.date, last_day: dt.date, *, now: dt.datetime | None = None
-) -> dict[dt.date, list[Slot]]:
-    """Free slots per day between two local dates (inclusive), first free unit of each."""
-    now = now or utcnow()
-    tz = room.residence.tz
-    earliest, latest = booking_window(room, now)
-    first_day, last_day = max(first_day, earliest), min(last_day, latest)
-    result: dict[dt.date, list[Slot]] = {}
-    if first_day > last_day:
-        return result
-    window_start = to_utc(dt.datetime.combine(first_day, dt.time.min), tz)
-    window_end = to_utc(
-        dt.datetime.combine(last_day + dt.timedelta(days=room.max_nights + 1), dt.time.min), tz
-    )
-    busy = _load_busy(room, window_start, window_end)
-    buffer = dt.timedelta(minutes=room.buffer_minutes)
-    day = first_day
-    while day <= last_day:
-        slots = []
-        for start, end in _candidates(room, day):
-            start_utc, end_utc = to_utc(start, tz), to_utc(end, tz)
-            if start_utc < now or busy.closure_at(start_utc, end_utc):
-                continue
-            for unit in room.units:
-                if busy.unit_free(unit.id, start_utc, end_utc, buffer):
-                    slots.append(Slot(start, end, unit.id))
-                    break
-        result[day] = slots
-        day += dt.timedelta(days=1)
-    return result
-
-
-def next_free_slots(room: Room, after: dt.datetime, *, limit: int = 3, now=None) -> list[Slot]:
-    """The first free slots from a local time on, for "try one of these instead"."""
-    now = now or utcnow()
-    found: list[Slot] = []
-    day = after.date()
-    _, latest = booking_window(room, now)
-    while day <= latest and len(found) < limit:
-        chunk_end = min(day + dt.timedelta(days=6), latest)
-        for slots in free_slots(room, day, chunk_end, now=now).values():
-            found.extend(s for s in slots if s.start >= after)
-        day = chunk_end + dt.timedelta(days=1)
-    return found[:limit]
-
-
-@dataclass(frozen=True)
-class WeekCell:
-    """One unit's day in the week view: busy periods (local) and whether it is closed."""
-
-    busy: list[tuple[dt.datetime, dt.datetime, Booking | None]]
-    openings: list[tuple[dt.time, dt.time]]
-
-
-def week_view(room: Room, monday: dt.date) -> dict[dt.date, dict[int, WeekCell]]:
-    """Busy and open periods of each unit for the 7 days from ``monday``."""
-    tz = room.residence.tz
-    start = to_utc(dt.datetime.combine(monday, dt.time.min), tz)
-    end = to_utc(dt.datetime.combine(monday + dt.timedelta(days=7), dt.time.min), tz)
-    pending_too = db.session.scalars(
-        sa.select(Booking).where(
-            Booking.room_id == room.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.start_at < end,
-            Booking.end_at > start,
-        )
-    ).all()
-    closures = _load_closures(room, start, end)
-    days: dict[dt.date, dict[int, WeekCell]] = {}
-    for offset in range(7):
-        day = monday + dt.timedelta(days=offset)
-        day_start = to_utc(dt.datetime.combine(day, dt.time.min), tz)
-        day_end = to_utc(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min), tz)
-        openings = [(o.opens, o.closes) for o in room.openings_on(day.weekday())]
-        if room.mode is BookingMode.NIGHTS:
-            openings = [(dt.time.min, dt.time.max)]
-        cells = {}
-        for unit in room.units:
-            busy = []
-            for booking in pending_too:
-                if (
-                    booking.unit_id == unit.id
-                    and booking.start_at < day_end
-                    and booking.end_at > day_start
-                ):
-                    busy.append(
-                        (
-                            max(
-                                to_local(booking.start_at, tz),
-                                dt.datetime.combine(day, dt.time.min),
-                            ),
-                            min(
-                                to_local(booking.end_at, tz), dt.datetime.combine(day, dt.time.max)
-                            ),
-                            booking,
-                        )
-                    )
-            for closure in closures:
-                if closure.start_at < day_end and closure.end_at > day_start:
-                    busy.append(
-                        (
-                            max(
-                                to_local(closure.start_at, tz),
-                                dt.datetime.combine(day, dt.time.min),
-                            ),
-                            min(
-                                to_local(closure.end_at, tz), dt.datetime.combine(day, dt.time.max)
-                            ),
-                            None,
-                        )
-                    )
-            busy.sort(key=lambda item: item[0])
-            cells[unit.id] = WeekCell(busy, openings)
-        days[day] = cells
-    return days
-
-
-# ---------------------------------------------------------------------------------------
-# Who may do what.
-
-
-def role_in(user: User, residence_id: int) -> Role | None:
-    membership = user.membership_in(residence_id)
-    return membership.role if membership else None
-
-
-def is_coordinator(user: User, residence_id: int) -> bool:
-    role = role_in(user, residence_id)
-    return role is not None and role.at_least(Role.COORDINATOR)
-
-
-def can_change(user: User, booking: Booking, now: dt.datetime | None = None) -> bool:
-    """May ``user`` cancel or move ``booking`` now? Own bookings until the deadline;
-    the coordinator at any time before it ends."""
-    now = now or utcnow()
-    if not booking.is_active or booking.end_at <= now:
-        return False
-    if is_coordinator(user, booking.residence_id):
-        return True
-    if booking.user_id != user.id or role_in(user, booking.residence_id) is None:
-        return False
-    return now <= booking.start_at - dt.timedelta(hours=booking.room.cancel_hours)
-
-
-def _member(user: User, residence_id: int) -> Membership:
-    membership = user.membership_in(residence_id)
-    if membership is None:
-        raise NotAllowed()
-    return membership
-
-
-# ---------------------------------------------------------------------------------------
 # Rules.
 
 
 def check_rules(
     room: Room,
-    start: dt.datetime,
-    end: dt.datetime,
+    period: Period,
     *,
     home_id: int | None,
     user_id: int,
     now: dt.datetime,
     resident_rules: bool = True,
     ignore_booking_id: int | None = None,
-) -> tuple[dt.datetime, dt.datetime]:
-    """Raise the first broken rule for a local period; return it in UTC."""
-    tz = room.residence.tz
-    if end <= start:
+) -> None:
+    """Raise the first rule ``period`` breaks for a booking of ``room`` by ``user_id``, of
+    the household ``home_id`` (the person alone when they have no home)."""
+    if not period.is_valid:
         raise InvalidPeriod(field="end")
-    start_utc, end_utc = to_utc(start, tz), to_utc(end, tz)
-    if start_utc < now:
+    if period.start < now:
         raise InPast(field="start")
+    start, end = period.local(room.residence.tz)
     if resident_rules:
         _, latest = booking_window(room, now)
         if start.date() > latest:
             raise TooFarAhead(field="start")
-        if room.mode is BookingMode.NIGHTS:
+        if room.by_nights:
             nights = (end.date() - start.date()).days
             if start.time() != room.checkin_time or end.time() != room.checkout_time:
                 raise OutsideOpeningHours(field="start")
@@ -383,15 +156,11 @@ def check_rules(
         else:
             _check_slot_rules(room, start, end)
         _check_household_limits(room, start, home_id, user_id, now, ignore_booking_id)
-    closure = _Busy(closures=_load_closures(room, start_utc, end_utc)).closure_at(
-        start_utc, end_utc
-    )
-    if closure is not None:
-        message = _l(
-            "La salle est fermée pendant cette période : %(reason)s", reason=closure.reason
-        )
-        raise RoomClosed(message if closure.reason else None, field="start")
-    return start_utc, end_utc
+    closures = rooms.closures_during(room, period)
+    if closures:
+        reason = closures[0].reason
+        message = _l("La salle est fermée pendant cette période : %(reason)s", reason=reason)
+        raise RoomClosed(message if reason else None, field="start")
 
 
 def _check_slot_rules(room: Room, start: dt.datetime, end: dt.datetime) -> None:
@@ -400,15 +169,8 @@ def _check_slot_rules(room: Room, start: dt.datetime, end: dt.datetime) -> None:
         raise TooShort(field="end")
     if minutes > room.max_minutes:
         raise TooLong(field="end")
-    window = next(
-        (
-            o
-            for o in room.openings_on(start.weekday())
-            if start.date() == end.date() and o.opens <= start.time() and end.time() <= o.closes
-        ),
-        None,
-    )
-    if window is None:
+    window = room.opening_at(start)
+    if window is None or start.date() != end.date() or end.time() > window.closes:
         raise OutsideOpeningHours(field="start")
     offset = (start - dt.datetime.combine(start.date(), window.opens)).total_seconds() / 60
     if offset % room.slot_minutes or minutes % room.slot_minutes:
@@ -418,21 +180,17 @@ def _check_slot_rules(room: Room, start: dt.datetime, end: dt.datetime) -> None:
 def _check_household_limits(room, start, home_id, user_id, now, ignore_booking_id) -> None:
     if room.per_household_week is None and room.max_active_per_household is None:
         return
-    tz = room.residence.tz
-    owner = Booking.home_id == home_id if home_id is not None else Booking.user_id == user_id
+    household = Booking.home_id == home_id if home_id is not None else Booking.user_id == user_id
     base = sa.select(sa.func.count(Booking.id)).where(
-        Booking.room_id == room.id, Booking.status.in_(ACTIVE_STATUSES), owner
+        Booking.room_id == room.id, Booking.status.in_(ACTIVE_STATUSES), household
     )
     if ignore_booking_id is not None:
         base = base.where(Booking.id != ignore_booking_id)
     if room.per_household_week is not None:
         monday = week_start(start.date())
-        week = (
-            to_utc(dt.datetime.combine(monday, dt.time.min), tz),
-            to_utc(dt.datetime.combine(monday + dt.timedelta(days=7), dt.time.min), tz),
-        )
+        week = Period.days(monday, monday + dt.timedelta(days=6), room.residence.tz)
         count = db.session.scalar(
-            base.where(Booking.start_at >= week[0], Booking.start_at < week[1])
+            base.where(Booking.start_at >= week.start, Booking.start_at < week.end)
         )
         if count >= room.per_household_week:
             raise WeeklyLimit(field="start")
@@ -447,116 +205,27 @@ def _lock_room(room: Room) -> None:
     db.session.execute(sa.select(Room.id).where(Room.id == room.id).with_for_update())
 
 
-def _pick_unit(room, unit_id, start_utc, end_utc, ignore_id=None) -> RoomUnit:
+def _pick_unit(room: Room, wanted: RoomUnit | None, period: Period, ignore_id=None) -> RoomUnit:
     """The unit asked for if it is free, else another free one: units are identical."""
     units = list(room.units)
-    if unit_id is not None:
-        wanted = [u for u in units if u.id == unit_id]
-        if not wanted:
-            raise DomainError(_l("Cet équipement n'existe pas dans cette salle."), field="unit")
-        units = wanted + [u for u in units if u.id != unit_id]
-    busy = _load_busy(room, start_utc, end_utc)
+    if wanted is not None:
+        if wanted.room_id != room.id:
+            raise UnknownUnit(field="unit")
+        units = [wanted] + [u for u in units if u.id != wanted.id]
+    busy = load_busy(room, period)
     buffer = dt.timedelta(minutes=room.buffer_minutes)
     for unit in units:
-        if busy.unit_free(unit.id, start_utc, end_utc, buffer, ignore_id=ignore_id):
+        if busy.unit_free(unit.id, period.start, period.end, buffer, ignore_id=ignore_id):
             return unit
     raise SlotTaken()
 
 
-def _taken(room: Room, start: dt.datetime, now) -> SlotTaken:
+def _taken(room: Room, period: Period, now) -> SlotTaken:
+    start = to_local(period.start, room.residence.tz)
     return SlotTaken(next_slots=next_free_slots(room, start, now=now))
 
 
-# ---------------------------------------------------------------------------------------
-# Changes.
-
-
-def create_booking(
-    actor: User,
-    room: Room,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    unit_id: int | None = None,
-    for_user: User | None = None,
-    purpose: str = "",
-    now: dt.datetime | None = None,
-    series: BookingSeries | None = None,
-    suggest: bool = True,
-) -> Booking:
-    """Book ``room`` from ``start`` to ``end`` (local). The coordinator may book for someone
-    (their rules then apply) or for the residence (no resident rules, no approval)."""
-    now = now or utcnow()
-    _member(actor, room.residence_id)
-    coordinator = is_coordinator(actor, room.residence_id)
-    owner = for_user or actor
-    if owner.id != actor.id and not coordinator:
-        raise NotAllowed()
-    owner_membership = _member(owner, room.residence_id)
-    if room.archived:
-        raise DomainError(_l("Cette salle ne se réserve plus."))
-    resident_rules = not coordinator or owner.id != actor.id
-    _lock_room(room)
-    same = _same_booking(room, owner, start, end)
-    if same is not None:  # a double tap on "Confirm": the booking is already made
-        return same
-    start_utc, end_utc = check_rules(
-        room,
-        start,
-        end,
-        home_id=owner_membership.home_id,
-        user_id=owner.id,
-        now=now,
-        resident_rules=resident_rules,
-    )
-    try:
-        unit = _pick_unit(room, unit_id, start_utc, end_utc)
-    except SlotTaken:
-        raise (_taken(room, start, now) if suggest else SlotTaken()) from None
-    status = (
-        BookingStatus.PENDING
-        if room.requires_approval and not coordinator
-        else BookingStatus.CONFIRMED
-    )
-    booking = Booking(
-        residence_id=room.residence_id,
-        room=room,
-        unit=unit,
-        user_id=owner.id,
-        home_id=owner_membership.home_id,
-        created_by_id=actor.id,
-        series=series,
-        start_at=start_utc,
-        end_at=end_utc,
-        block_end_at=end_utc + dt.timedelta(minutes=room.buffer_minutes),
-        purpose=purpose.strip()[:200],
-        status=status,
-    )
-    _insert_guarded(booking, room, start, now)
-    record(
-        "booking.created",
-        actor=actor,
-        residence_id=room.residence_id,
-        target=booking,
-        details=f"{status.value}; for user {owner.id}" if owner.id != actor.id else status.value,
-    )
-    return booking
-
-
-def _same_booking(room: Room, owner: User, start: dt.datetime, end: dt.datetime):
-    tz = room.residence.tz
-    return db.session.scalar(
-        sa.select(Booking).where(
-            Booking.room_id == room.id,
-            Booking.user_id == owner.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.start_at == to_utc(start, tz),
-            Booking.end_at == to_utc(end, tz),
-        )
-    )
-
-
-def _insert_guarded(booking: Booking, room: Room, start: dt.datetime, now) -> None:
+def _insert_guarded(booking: Booking, room: Room, period: Period, now) -> None:
     """Insert or update; the database's no-overlap guarantee has the last word."""
     savepoint = db.session.begin_nested()
     try:
@@ -564,70 +233,195 @@ def _insert_guarded(booking: Booking, room: Room, start: dt.datetime, now) -> No
         db.session.flush()
     except IntegrityError:
         savepoint.rollback()
-        raise _taken(room, start, now) from None
+        raise _taken(room, period, now) from None
     savepoint.commit()
 
 
-def cancel_booking(
-    actor: User, booking: Booking, *, reason: str = "", now: dt.datetime | None = None
+def _active_member(membership: Membership | None, room: Room) -> Membership:
+    if (
+        membership is None
+        or not membership.is_active
+        or membership.residence_id != (room.residence_id)
+    ):
+        raise NotAllowed()
+    return membership
+
+
+# ---------------------------------------------------------------------------------------
+# Holding a room.
+
+
+def reserve(
+    actor: Membership,
+    room: Room,
+    period: Period,
+    *,
+    for_user: Membership | None = None,
+    origin: Origin | None = None,
+    unit: RoomUnit | None = None,
+    purpose: str = "",
+    now: dt.datetime | None = None,
+    suggest: bool = True,
+) -> Booking:
+    """Hold ``room`` for ``period``. The coordinator may book for someone (that person's
+    rules then apply) or for the residence (no resident rules, no approval)."""
+    now = now or utcnow()
+    _active_member(actor, room)
+    owner = _active_member(for_user or actor, room)
+    coordinator = actor.is_coordinator
+    if owner.id != actor.id and not coordinator:
+        raise NotAllowed()
+    if room.archived:
+        raise RoomArchived()
+    origin = origin or PERSON
+    _lock_room(room)
+    same = _same_booking(room, owner, period, origin)
+    if same is not None:  # a double tap on "Confirm": the booking is already made
+        return same
+    check_rules(
+        room,
+        period,
+        home_id=owner.home_id,
+        user_id=owner.user_id,
+        now=now,
+        resident_rules=not coordinator or owner.id != actor.id,
+    )
+    try:
+        chosen = _pick_unit(room, unit, period)
+    except SlotTaken:
+        raise (_taken(room, period, now) if suggest else SlotTaken()) from None
+    status = BookingStatus.PENDING if room.needs_approval_for(actor) else BookingStatus.CONFIRMED
+    booking = Booking(
+        residence_id=room.residence_id,
+        room=room,
+        unit=chosen,
+        user_id=owner.user_id,
+        home_id=owner.home_id,
+        created_by_id=actor.user_id,
+        origin=origin,
+        start_at=period.start,
+        end_at=period.end,
+        block_end_at=period.end + dt.timedelta(minutes=room.buffer_minutes),
+        purpose=" ".join(purpose.split())[:200],
+        status=status,
+    )
+    _insert_guarded(booking, room, period, now)
+    details = status.value
+    if owner.id != actor.id:
+        details += f"; for user {owner.user_id}"
+    if origin.id is not None:
+        details += f"; {origin.kind.value} {origin.id}"
+    record("booking.created", actor=actor, target=booking, details=details)
+    return booking
+
+
+def _same_booking(room: Room, owner: Membership, period: Period, origin: Origin):
+    return db.session.scalar(
+        sa.select(Booking).where(
+            Booking.room_id == room.id,
+            Booking.user_id == owner.user_id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.start_at == period.start,
+            Booking.end_at == period.end,
+            Booking.origin_kind == origin.kind,
+        )
+    )
+
+
+def cancel(
+    actor: Membership, booking: Booking, *, reason: str = "", now: dt.datetime | None = None
 ) -> Booking:
     """Cancel; ``reason`` (e.g. the coordinator's "works in the room") is shown to the person."""
     now = now or utcnow()
-    if booking.status is BookingStatus.CANCELLED and (
-        booking.user_id == actor.id or is_coordinator(actor, booking.residence_id)
-    ):
+    if not booking.can_view(actor):
+        raise NotAllowed()
+    if booking.status is BookingStatus.CANCELLED:
         return booking  # a double tap on "Cancel"
-    if not can_change(actor, booking, now):
-        if booking.user_id == actor.id and booking.is_active:
+    if not booking.can_change(actor, now):
+        if booking.too_late_for(actor, now):
             raise CancelTooLate()
         raise NotAllowed()
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     if reason.strip():
         booking.decision_reason = " ".join(reason.split())[:300]
-    record("booking.cancelled", actor=actor, residence_id=booking.residence_id, target=booking)
+    record("booking.cancelled", actor=actor, target=booking)
     return booking
 
 
-def change_booking_time(
-    actor: User,
-    booking: Booking,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    now: dt.datetime | None = None,
+def move(
+    actor: Membership, booking: Booking, period: Period, *, now: dt.datetime | None = None
 ) -> Booking:
-    """Move a booking (same room). Own bookings until the cancellation deadline."""
+    """Change a booking's time (same room). Own bookings until the cancellation deadline."""
     now = now or utcnow()
-    if not can_change(actor, booking, now):
-        if booking.user_id == actor.id and booking.is_active:
+    if not booking.can_change(actor, now):
+        if booking.too_late_for(actor, now):
             raise CancelTooLate()
         raise NotAllowed()
     room = booking.room
-    coordinator = is_coordinator(actor, room.residence_id)
     _lock_room(room)
-    start_utc, end_utc = check_rules(
+    check_rules(
         room,
-        start,
-        end,
+        period,
         home_id=booking.home_id,
         user_id=booking.user_id,
         now=now,
-        resident_rules=not coordinator or booking.user_id != actor.id,
+        resident_rules=not actor.is_coordinator or booking.user_id != actor.user_id,
         ignore_booking_id=booking.id,
     )
     try:
-        unit = _pick_unit(room, booking.unit_id, start_utc, end_utc, ignore_id=booking.id)
+        unit = _pick_unit(room, booking.unit, period, ignore_id=booking.id)
     except SlotTaken:
-        raise _taken(room, start, now) from None
+        raise _taken(room, period, now) from None
     booking.unit = unit
-    booking.start_at, booking.end_at = start_utc, end_utc
-    booking.block_end_at = end_utc + dt.timedelta(minutes=room.buffer_minutes)
-    if room.requires_approval and not coordinator:
+    booking.start_at, booking.end_at = period.start, period.end
+    booking.block_end_at = period.end + dt.timedelta(minutes=room.buffer_minutes)
+    if room.needs_approval_for(actor):
         booking.status = BookingStatus.PENDING
-    _insert_guarded(booking, room, start, now)
-    record("booking.moved", actor=actor, residence_id=booking.residence_id, target=booking)
+    _insert_guarded(booking, room, period, now)
+    record("booking.moved", actor=actor, target=booking)
     return booking
+
+
+# ---------------------------------------------------------------------------------------
+# The approval queue.
+
+
+def pending_queue(residence_id: int, now: dt.datetime | None = None) -> list[Booking]:
+    """Requests to answer, soonest first, with what the queue shows loaded in one go."""
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .options(
+                joinedload(Booking.user),
+                joinedload(Booking.home),
+                joinedload(Booking.created_by),
+                joinedload(Booking.room).selectinload(Room.units),
+                joinedload(Booking.unit),
+            )
+            .where(
+                Booking.residence_id == residence_id,
+                Booking.status == BookingStatus.PENDING,
+                Booking.end_at > (now or utcnow()),
+            )
+            .order_by(Booking.start_at, Booking.created_at)
+        ).unique()
+    )
+
+
+def _overlap(a: Booking, b: Booking) -> bool:
+    return a.unit_id == b.unit_id and a.start_at < b.block_end_at and b.start_at < a.block_end_at
+
+
+def overlaps_in_queue(queue: list[Booking]) -> dict[int, list[Booking]]:
+    """For each request, the other requests that accepting it would decline."""
+    return {
+        booking.id: sorted(
+            (other for other in queue if other.id != booking.id and _overlap(booking, other)),
+            key=lambda other: other.created_at,
+        )
+        for booking in queue
+    }
 
 
 def overlapping_pending(booking: Booking) -> list[Booking]:
@@ -647,41 +441,37 @@ def overlapping_pending(booking: Booking) -> list[Booking]:
     )
 
 
-def approve_booking(actor: User, booking: Booking, *, now=None) -> list[Booking]:
+def approve(actor: Membership, booking: Booking, *, now=None) -> list[Booking]:
     """Confirm a request; overlapping requests are declined. Returns those declined."""
     now = now or utcnow()
-    if not is_coordinator(actor, booking.residence_id):
-        raise NotAllowed()
+    check_role(actor, Role.COORDINATOR, booking.residence_id)
     if booking.status is not BookingStatus.PENDING:
         raise NotPending()
     room = booking.room
     _lock_room(room)
-    busy = _load_busy(room, booking.start_at, booking.block_end_at)
+    period = Period(booking.start_at, booking.end_at)
+    busy = load_busy(room, Period(booking.start_at, booking.block_end_at))
+    buffer = dt.timedelta(minutes=room.buffer_minutes)
     if not busy.unit_free(
-        booking.unit_id,
-        booking.start_at,
-        booking.end_at,
-        dt.timedelta(minutes=room.buffer_minutes),
-        ignore_id=booking.id,
+        booking.unit_id, booking.start_at, booking.end_at, buffer, ignore_id=booking.id
     ):
-        raise _taken(room, to_local(booking.start_at, room.residence.tz), now)
+        raise _taken(room, period, now)
     booking.status = BookingStatus.CONFIRMED
-    booking.decided_by_id, booking.decided_at = actor.id, now
-    _insert_guarded(booking, room, to_local(booking.start_at, room.residence.tz), now)
+    booking.decided_by_id, booking.decided_at = actor.user_id, now
+    _insert_guarded(booking, room, period, now)
     declined = overlapping_pending(booking)
     for other in declined:
         other.status = BookingStatus.DECLINED
-        other.decided_by_id, other.decided_at = actor.id, now
+        other.decided_by_id, other.decided_at = actor.user_id, now
         other.decision_reason = ""  # shown in the reader's language: Booking.reason_text
-        record("booking.declined", actor=actor, residence_id=other.residence_id, target=other)
-    record("booking.approved", actor=actor, residence_id=booking.residence_id, target=booking)
+        record("booking.declined", actor=actor, target=other)
+    record("booking.approved", actor=actor, target=booking)
     return declined
 
 
-def decline_booking(actor: User, booking: Booking, reason: str, *, now=None) -> Booking:
+def decline(actor: Membership, booking: Booking, reason: str, *, now=None) -> Booking:
     now = now or utcnow()
-    if not is_coordinator(actor, booking.residence_id):
-        raise NotAllowed()
+    check_role(actor, Role.COORDINATOR, booking.residence_id)
     if booking.status is not BookingStatus.PENDING:
         raise NotPending()
     reason = " ".join(reason.split())
@@ -689,157 +479,194 @@ def decline_booking(actor: User, booking: Booking, reason: str, *, now=None) -> 
         raise DomainError(_l("Indiquez la raison : la personne la lira."), field="reason")
     booking.status = BookingStatus.DECLINED
     booking.decision_reason = reason[:300]
-    booking.decided_by_id, booking.decided_at = actor.id, now
-    record("booking.declined", actor=actor, residence_id=booking.residence_id, target=booking)
+    booking.decided_by_id, booking.decided_at = actor.user_id, now
+    record("booking.declined", actor=actor, target=booking)
     return booking
 
 
-def pending_queue(residence_id: int) -> list[Booking]:
-    return list(
-        db.session.scalars(
-            sa.select(Booking)
-            .where(
-                Booking.residence_id == residence_id,
-                Booking.status == BookingStatus.PENDING,
-                Booking.end_at > utcnow(),
-            )
-            .order_by(Booking.start_at)
-        )
+# ---------------------------------------------------------------------------------------
+# A person's bookings.
+
+
+def _with_card_data(query):
+    return query.options(
+        joinedload(Booking.room).joinedload(Room.residence),
+        joinedload(Booking.room).selectinload(Room.units),
+        joinedload(Booking.unit),
     )
 
 
-def bookings_of(user: User, residence_id: int) -> list[Booking]:
+def bookings_of(member: Membership, *, limit: int = 200) -> list[Booking]:
+    """The person's bookings in the residence, latest first."""
     return list(
         db.session.scalars(
-            sa.select(Booking)
-            .where(Booking.residence_id == residence_id, Booking.user_id == user.id)
+            _with_card_data(sa.select(Booking))
+            .where(Booking.residence_id == member.residence_id, Booking.user_id == member.user_id)
             .order_by(Booking.start_at.desc())
-            .limit(200)
-        )
+            .limit(limit)
+        ).unique()
     )
 
 
-def add_closure(
-    actor: User, room: Room, start: dt.datetime, end: dt.datetime, reason: str
-) -> tuple[Closure, list[Booking]]:
-    """Block the room for a period; return the active bookings inside it, to warn people."""
-    if not is_coordinator(actor, room.residence_id):
-        raise NotAllowed()
-    if end <= start:
-        raise InvalidPeriod(field="end")
-    tz = room.residence.tz
-    closure = Closure(
-        room=room,
-        start_at=to_utc(start, tz),
-        end_at=to_utc(end, tz),
-        reason=" ".join(reason.split())[:200],
-        created_by_id=actor.id,
+def split_bookings(bookings: list[Booking], now: dt.datetime):
+    """(upcoming soonest first, past latest first, cancelled or declined latest first)."""
+    upcoming = sorted(
+        (b for b in bookings if b.is_active and b.end_at > now), key=lambda b: b.start_at
     )
-    db.session.add(closure)
-    db.session.flush()
-    record("closure.created", actor=actor, residence_id=room.residence_id, target=closure)
-    return closure, bookings_in_closure(closure)
+    past = sorted(
+        (b for b in bookings if b.is_active and b.end_at <= now),
+        key=lambda b: b.start_at,
+        reverse=True,
+    )
+    ended = sorted((b for b in bookings if not b.is_active), key=lambda b: b.start_at, reverse=True)
+    return upcoming, past, ended
 
 
-def bookings_in_closure(closure: Closure) -> list[Booking]:
+def next_bookings(member: Membership, *, limit: int = 3, now=None) -> list[Booking]:
+    """The person's next active bookings (home page)."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            _with_card_data(sa.select(Booking))
+            .where(
+                Booking.residence_id == member.residence_id,
+                Booking.user_id == member.user_id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.end_at > now,
+            )
+            .order_by(Booking.start_at)
+            .limit(limit)
+        ).unique()
+    )
+
+
+def feed_bookings(user_id: int) -> list[Booking]:
+    """Every active booking of a person, in all their residences (the calendar feed)."""
+    return list(
+        db.session.scalars(
+            _with_card_data(sa.select(Booking))
+            .where(Booking.user_id == user_id, Booking.status.in_(ACTIVE_STATUSES))
+            .order_by(Booking.start_at.desc())
+            .limit(500)
+        ).unique()
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Closures and the bookings they touch.
+
+
+def bookings_during(room: Room, period: Period) -> list[Booking]:
+    """Active bookings of ``room`` that overlap ``period``."""
     return list(
         db.session.scalars(
             sa.select(Booking)
+            .options(joinedload(Booking.user), joinedload(Booking.home), joinedload(Booking.unit))
             .where(
-                Booking.room_id == closure.room_id,
+                Booking.room_id == room.id,
                 Booking.status.in_(ACTIVE_STATUSES),
-                Booking.start_at < closure.end_at,
-                Booking.end_at > closure.start_at,
+                Booking.start_at < period.end,
+                Booking.end_at > period.start,
             )
             .order_by(Booking.start_at)
         )
     )
 
 
-def remove_closure(actor: User, closure: Closure) -> None:
-    if not is_coordinator(actor, closure.room.residence_id):
-        raise NotAllowed()
-    record("closure.removed", actor=actor, residence_id=closure.room.residence_id, target=closure)
-    db.session.delete(closure)
+def close_room(
+    actor: Membership, room: Room, period: Period, reason: str = ""
+) -> tuple[Closure, list[Booking]]:
+    """Close the room (a rooms rule) and return the active bookings inside the closure."""
+    closure = rooms.add_closure(actor, room, period, reason)
+    return closure, bookings_during(room, period)
+
+
+def closures_with_bookings(room: Room, now: dt.datetime | None = None):
+    """The room's closures still to come, each with the active bookings inside it: two
+    queries, however many closures."""
+    now = now or utcnow()
+    closures = rooms.closures_ahead(room, now)
+    if not closures:
+        return []
+    span = Period(min(c.start_at for c in closures), max(c.end_at for c in closures))
+    inside = bookings_during(room, span)
+    return [
+        (closure, [b for b in inside if closure.overlaps(b.start_at, b.end_at)])
+        for closure in closures
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Weekly series.
 
 
 def create_series(
-    actor: User,
+    actor: Membership,
     room: Room,
     *,
-    weekday: int,
+    weekly: Weekly,
     start_time: dt.time,
     end_time: dt.time,
-    first_date: dt.date,
-    until: dt.date,
     purpose: str = "",
-    unit_id: int | None = None,
+    unit: RoomUnit | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[BookingSeries, list[Booking], list[SeriesSkip]]:
-    """Book the same local hours every week; dates that cannot be booked are kept aside."""
+    """Book the same local hours every week (or every N weeks); the dates that cannot be
+    booked are kept aside, with the reason, to be tried again."""
     now = now or utcnow()
-    if not is_coordinator(actor, room.residence_id):
-        raise NotAllowed()
+    check_role(actor, Role.COORDINATOR, room.residence_id)
     if end_time <= start_time:
         raise InvalidPeriod(field="end_time")
-    if until < first_date or (until - first_date).days > 366:
+    if not weekly.is_valid:
         raise DomainError(
             _l("La série doit finir après son début, et durer un an au plus."), field="until"
         )
-    if not 0 <= weekday <= 6:
-        raise DomainError(_l("Choisissez un jour de la semaine."), field="weekday")
-    unit = (
-        room.units[0] if unit_id is None else next((u for u in room.units if u.id == unit_id), None)
-    )
-    if unit is None:
-        raise DomainError(_l("Cet équipement n'existe pas dans cette salle."), field="unit")
+    unit = unit or room.units[0]
+    if unit.room_id != room.id:
+        raise UnknownUnit(field="unit")
     series = BookingSeries(
         residence_id=room.residence_id,
         room=room,
         unit=unit,
-        weekday=weekday,
+        weekday=weekly.weekday,
+        every=weekly.every,
         start_time=start_time,
         end_time=end_time,
-        first_date=first_date,
-        until=until,
-        purpose=purpose.strip()[:200],
-        created_by_id=actor.id,
+        first_date=weekly.first,
+        until=weekly.until,
+        purpose=" ".join(purpose.split())[:200],
+        created_by_id=actor.user_id,
     )
     db.session.add(series)
     db.session.flush()
-    day = first_date + dt.timedelta(days=(weekday - first_date.weekday()) % 7)
     made, skipped = [], []
-    while day <= until:
-        booking, skip = _book_series_date(actor, series, day, now)
+    for day, period in weekly.periods(start_time, end_time, room.residence.tz):
+        booking, skip = _book_series_date(actor, series, day, period, now)
         if booking is not None:
             made.append(booking)
         else:
             skipped.append(skip)
-        day += dt.timedelta(days=7)
     record(
         "series.created",
         actor=actor,
-        residence_id=room.residence_id,
         target=series,
         details=f"{len(made)} booked, {len(skipped)} skipped",
     )
     return series, made, skipped
 
 
-def _book_series_date(actor, series: BookingSeries, day: dt.date, now):
-    start = dt.datetime.combine(day, series.start_time)
-    end = dt.datetime.combine(day, series.end_time)
+def _book_series_date(actor, series: BookingSeries, day: dt.date, period: Period, now):
     savepoint = db.session.begin_nested()
     try:
-        booking = create_booking(
+        booking = reserve(
             actor,
             series.room,
-            start,
-            end,
-            unit_id=series.unit_id,
+            period,
+            origin=series.origin,
+            unit=series.unit,
             purpose=series.purpose,
             now=now,
-            series=series,
+            suggest=False,
         )
     except DomainError as error:
         savepoint.rollback()
@@ -850,61 +677,51 @@ def _book_series_date(actor, series: BookingSeries, day: dt.date, now):
     return booking, None
 
 
-def readd_skipped(actor: User, skip: SeriesSkip, *, now=None) -> Booking:
+def readd_skipped(actor: Membership, skip: SeriesSkip, *, now=None) -> Booking:
     """Try a skipped date of a series again (the conflict may be gone)."""
     now = now or utcnow()
     series = skip.series
-    if not is_coordinator(actor, series.residence_id):
-        raise NotAllowed()
-    start = dt.datetime.combine(skip.date, series.start_time)
-    end = dt.datetime.combine(skip.date, series.end_time)
-    booking = create_booking(
+    check_role(actor, Role.COORDINATOR, series.residence_id)
+    period = Period.from_local(
+        dt.datetime.combine(skip.date, series.start_time),
+        dt.datetime.combine(skip.date, series.end_time),
+        series.room.residence.tz,
+    )
+    booking = reserve(
         actor,
         series.room,
-        start,
-        end,
-        unit_id=series.unit_id,
+        period,
+        origin=series.origin,
+        unit=series.unit,
         purpose=series.purpose,
         now=now,
-        series=series,
     )
     db.session.delete(skip)
     return booking
 
 
-def members_for_behalf(residence_id: int) -> list[Membership]:
-    """People the coordinator can book for: active members with an account or not."""
-    return list(
-        db.session.scalars(
-            sa.select(Membership)
-            .join(Membership.user)
-            .options(sa.orm.contains_eager(Membership.user), sa.orm.selectinload(Membership.home))
-            .where(Membership.residence_id == residence_id, Membership.deactivated_at.is_(None))
-            .order_by(sa.func.lower(User.full_name))
-        )
+def series_bookings(series: BookingSeries, *, from_utc: dt.datetime | None = None):
+    query = sa.select(Booking).where(
+        Booking.origin_kind == OriginKind.SERIES, Booking.origin_id == series.id
     )
+    if from_utc is not None:
+        query = query.where(Booking.start_at >= from_utc)
+    return query
 
 
 def end_series(
-    actor: User, series: BookingSeries, from_date: dt.date, *, now: dt.datetime | None = None
+    actor: Membership, series: BookingSeries, from_date: dt.date, *, now: dt.datetime | None = None
 ) -> list[Booking]:
     """Stop a series from a local date on: its bookings from then are cancelled (and the
     dates kept aside are dropped). Returns the cancelled bookings."""
     now = now or utcnow()
-    if not is_coordinator(actor, series.residence_id):
-        raise NotAllowed()
+    check_role(actor, Role.COORDINATOR, series.residence_id)
     tz = series.room.residence.tz
-    today = to_local(now, tz).date()
-    from_date = max(from_date, today)
-    boundary = to_utc(dt.datetime.combine(from_date, dt.time.min), tz)
+    from_date = max(from_date, local_today(tz, now))
+    boundary = max(day_start(from_date, tz), now)
     cancelled = list(
         db.session.scalars(
-            sa.select(Booking).where(
-                Booking.series_id == series.id,
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.start_at >= boundary,
-                Booking.start_at >= now,
-            )
+            series_bookings(series, from_utc=boundary).where(Booking.status.in_(ACTIVE_STATUSES))
         )
     )
     for booking in cancelled:
@@ -917,8 +734,41 @@ def end_series(
     record(
         "series.ended",
         actor=actor,
-        residence_id=series.residence_id,
         target=series,
         details=f"from {from_date.isoformat()}, {len(cancelled)} cancelled",
     )
     return cancelled
+
+
+def series_of(room: Room) -> list[tuple[BookingSeries, int]]:
+    """The room's series, newest first, each with its number of booked dates (two queries)."""
+    series = list(
+        db.session.scalars(
+            sa.select(BookingSeries)
+            .options(selectinload(BookingSeries.skips))
+            .where(BookingSeries.room_id == room.id)
+            .order_by(BookingSeries.first_date.desc(), BookingSeries.id.desc())
+        )
+    )
+    counts = dict(
+        db.session.execute(
+            sa.select(Booking.origin_id, sa.func.count(Booking.id))
+            .where(
+                Booking.origin_kind == OriginKind.SERIES,
+                Booking.origin_id.in_([s.id for s in series]),
+                Booking.status == BookingStatus.CONFIRMED,
+            )
+            .group_by(Booking.origin_id)
+        ).all()
+    )
+    return [(s, counts.get(s.id, 0)) for s in series]
+
+
+def booked_dates(series: BookingSeries) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            series_bookings(series)
+            .where(Booking.status == BookingStatus.CONFIRMED)
+            .order_by(Booking.start_at)
+        )
+    )

@@ -1,8 +1,9 @@
-"""Residents' side of rooms: what's free, book, my bookings, the calendar feed.
+"""Reservations: what is free, book, my bookings, the approval queue, closures and the
+bookings they touch, weekly series, the calendar feed.
 
-The rules live in ``app.bookings.services``; these views parse the request, call a service,
-commit once, and render. A booking refused answers 409 (taken) or 422 (a rule), never a
-redirect or a 5xx (DESIGN §5).
+Views parse the request, load what they need (404 across residences), and hand the change to
+``perform`` (``app.core.actions``), which commits once or says why not: a booking refused
+answers 409 (taken) or 422 (a rule), never a redirect or a 5xx (DESIGN §5).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    flash,
     g,
     make_response,
     redirect,
@@ -22,146 +22,153 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
-from app.bookings import formatting, services
-from app.bookings.forms import BookingForm, ChangeNightsForm, ChangeTimeForm, NightsBookingForm
-from app.bookings.models import Booking, BookingStatus
-from app.core.db import lock_for_write, utcnow
-from app.core.errors import DomainError, NotAllowed
+from app.bookings import availability, services
+from app.bookings.forms import (
+    BookingForm,
+    ChangeNightsForm,
+    ChangeTimeForm,
+    DeclineForm,
+    EndSeriesForm,
+    NightsBookingForm,
+    SeriesForm,
+)
+from app.bookings.models import Booking, BookingSeries, BookingStatus, SeriesSkip
+from app.core.actions import perform
+from app.core.db import utcnow
+from app.core.errors import DomainError
+from app.core.forms import EmptyForm
 from app.core.htmx import render_page_or_block
-from app.core.permissions import Role, has_role
-from app.core.tenancy import get_in_residence_or_404, parse_id
-from app.core.timeutils import parse_local, to_local, week_start
+from app.core.permissions import Role, ensure, has_role, require_role
+from app.core.tenancy import get_in_residence_or_404
+from app.core.timeutils import iso_minutes, local_today, parse_date, to_local, week_start
+from app.core.timewords import TimeWords, request_words, words
+from app.core.urls import safe_next
 from app.extensions import db
-from app.rooms.models import BookingMode, Room
-from app.users.forms import EmptyForm
+from app.residences.services import active_member, active_members
+from app.rooms import services as rooms
+from app.rooms.forms import ClosureForm
+from app.rooms.models import Closure, Room
 from app.users.models import User
 
 bp = Blueprint("bookings", __name__)
 
-for _name, _function in formatting.TEMPLATE_GLOBALS.items():
-    bp.add_app_template_global(_function, _name)
-
 WHEN_CHOICES = ("today", "week", "date")
 
 
+@bp.app_template_global()
+def booking_words(booking: Booking, tw: TimeWords | None = None) -> str:
+    """A booking's time in words: a stay in nights, or a day with its hours."""
+    tw = tw or request_words()
+    if booking.by_nights:
+        return tw.stay(booking.start_at, booking.end_at)
+    return tw.period(booking.start_at, booking.end_at)
+
+
+@bp.app_template_global()
+def series_rhythm(series: BookingSeries) -> str:
+    """``Chaque mardi de 14 h à 16 h``."""
+    text = request_words().weekly(series.weekday, series.every, series.start_time, series.end_time)
+    return text[:1].upper() + text[1:]
+
+
 # ---------------------------------------------------------------------------------------
-# Loading and small helpers.
+# Loading: 404 across residences (whoever asks), then the object's own predicate.
 
 
-def _optional_url(endpoint: str, **values) -> str | None:
-    """The URL of a page another part of the app may not have yet (None until it exists)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
-def _get_room(room_id: int) -> Room:
+def get_room(room_id: int) -> Room:
     room = get_in_residence_or_404(Room, room_id)
     if room.archived:
         abort(404)
     return room
 
 
-def _get_booking(booking_id: int) -> Booking:
-    """The person's own booking, or any booking of the residence for its coordinator.
-    Someone else's booking gives 404 as if it did not exist."""
+def get_room_to_manage(room_id: int) -> Room:
+    room = get_in_residence_or_404(Room, room_id)
+    ensure(room.can_manage(g.membership))
+    return room
+
+
+def get_booking(booking_id: int) -> Booking:
+    """Someone else's booking gives 404, as if it did not exist (the coordinator sees all)."""
     booking = get_in_residence_or_404(Booking, booking_id)
-    if booking.user_id != current_user.id and not has_role(Role.COORDINATOR):
+    if not booking.can_view(g.membership):
         abort(404)
     return booking
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.isoformat(timespec="minutes")
+def get_booking_to_decide(booking_id: int) -> Booking:
+    booking = get_in_residence_or_404(Booking, booking_id)
+    ensure(has_role(Role.COORDINATOR))
+    return booking
 
 
-def _parse_moment(value: str | None) -> dt.datetime | None:
-    """A local time from a form or a link, or None when it cannot be a booking's time
-    (unreadable, or so far off that computing with it would overflow)."""
-    moment = parse_local(value)
-    if moment is None or not 1970 <= moment.year <= 9000:
-        return None
-    return moment
+def get_series(series_id: int) -> BookingSeries:
+    series = get_in_residence_or_404(BookingSeries, series_id)
+    ensure(has_role(Role.COORDINATOR))
+    return series
 
 
-def _parse_date(value: str | None) -> dt.date | None:
-    try:
-        day = dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-    return day if 1970 <= day.year <= 9000 else None
-
-
-def _parse_unit(value: str | None) -> tuple[int | None, bool]:
-    """(unit id or None, whether the value was readable)."""
-    value = (value or "").strip()
-    if not value:
-        return None, True
-    number = parse_id(value)
-    return (number, True) if number is not None else (None, False)
-
-
-def split_bookings(bookings: list[Booking], now: dt.datetime):
-    """(upcoming soonest first, past latest first, cancelled or declined latest first)."""
-    upcoming = sorted(
-        (b for b in bookings if b.is_active and b.end_at > now), key=lambda b: b.start_at
-    )
-    past = sorted(
-        (b for b in bookings if b.is_active and b.end_at <= now),
-        key=lambda b: b.start_at,
-        reverse=True,
-    )
-    ended = sorted((b for b in bookings if not b.is_active), key=lambda b: b.start_at, reverse=True)
-    return upcoming, past, ended
-
-
-def next_bookings(user: User, residence_id: int, limit: int = 3) -> list[Booking]:
-    """The person's next active bookings in one residence (home page)."""
-    upcoming, _past, _ended = split_bookings(services.bookings_of(user, residence_id), utcnow())
-    return upcoming[:limit]
-
-
-def _units(room: Room) -> dict:
-    return {unit.id: unit for unit in room.units}
+def get_skip(skip_id: int) -> SeriesSkip:
+    """A skipped date belongs to the residence of its series."""
+    skip = db.session.get(SeriesSkip, skip_id)
+    if skip is None or g.residence is None or skip.series.residence_id != g.residence.id:
+        abort(404)
+    ensure(has_role(Role.COORDINATOR))
+    return skip
 
 
 # ---------------------------------------------------------------------------------------
-# Rooms and what is free.
+# What is free.
 
 
-@bp.get("/rooms")
-@login_required
-def rooms():
-    rooms = db.session.scalars(
-        sa.select(Room)
-        .where(Room.residence_id == g.residence.id, Room.archived.is_(False))
-        .order_by(Room.name)
-    ).all()
-    coordinator = has_role(Role.COORDINATOR)
-    return render_template(
-        "bookings/rooms.html",
-        rooms=rooms,
-        manage_url=_optional_url("rooms.manage") if coordinator else None,
-        queue_url=_optional_url("rooms.queue") if coordinator else None,
-    )
+@dataclass(frozen=True, slots=True)
+class SlotLink:
+    """A free slot as the page shows it: words and the link to its review."""
+
+    href: str
+    label: str
+    day: str  # the day in words, for screen readers when the heading is far above
+    unit: str | None
+
+
+def slot_links(room: Room, slots, tw: TimeWords, *, show_day: bool, endpoint=None, **values):
+    """Words and links of many slots at once: one ``url_for``, words cached per time."""
+    if endpoint is None:
+        base = url_for("bookings.book", room_id=room.id)
+    else:
+        base = url_for(endpoint, **values)
+    units = {unit.id: unit.name for unit in room.units} if room.has_units else {}
+    links = []
+    for slot in slots:
+        query = f"start={iso_minutes(slot.start)}&end={iso_minutes(slot.end)}"
+        if endpoint is None:
+            query += f"&unit={slot.unit_id}"
+        if slot.start.date() != slot.end.date():
+            label = tw.stay(slot.start, slot.end)
+        elif show_day:
+            label = tw.period(slot.start, slot.end)
+        else:
+            label = tw.hours(slot.start, slot.end)
+        day = "" if show_day else tw.day(slot.start)
+        links.append(SlotLink(f"{base}?{query}", label, day, units.get(slot.unit_id)))
+    return links
 
 
 @bp.get("/rooms/<int:room_id>")
 @login_required
 def room(room_id: int):
-    room = _get_room(room_id)
+    room = get_room(room_id)
+    tw = request_words()
     now = utcnow()
-    earliest, latest = services.booking_window(room, now)
+    earliest, latest = availability.booking_window(room, now)
     when = request.args.get("when", "week")
     if when not in WHEN_CHOICES:
         when = "week"
-    chosen = _parse_date(request.args.get("date")) if when == "date" else None
+    chosen = parse_date(request.args.get("date")) if when == "date" else None
     date_error = None
     first = last = earliest
     if when == "week":
@@ -175,11 +182,11 @@ def room(room_id: int):
             date_error = _(
                 "On ne peut pas encore réserver ce jour-là. Le dernier jour possible est le "
                 "%(day)s.",
-                day=formatting.day_words(latest),
+                day=tw.day(latest),
             )
         else:
             first = last = chosen
-    days = {} if date_error else services.free_slots(room, first, last, now=now)
+    days = {} if date_error else availability.free_slots(room, first, last, now=now)
     suggestions = []
     if not any(days.values()):
         after = (
@@ -187,95 +194,52 @@ def room(room_id: int):
             if date_error
             else dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min)
         )
-        suggestions = services.next_free_slots(room, after, now=now)
+        suggestions = availability.next_free_slots(room, after, now=now)
     return render_page_or_block(
         "bookings/room.html",
         "slots",
         status=422 if date_error else 200,
         room=room,
-        units=_units(room),
         when=when,
-        chosen=chosen,
         date_value=request.args.get("date", "") if when == "date" else "",
         date_error=date_error,
         earliest=earliest,
         latest=latest,
-        days=days,
-        suggestions=suggestions,
+        days=[
+            (tw.day(day), slot_links(room, slots, tw, show_day=False))
+            for day, slots in days.items()
+        ],
+        suggestions=slot_links(room, suggestions, tw, show_day=True),
+        rules=rooms.rules_words(room, tw),
+        openings=rooms.opening_words(room, tw),
     )
-
-
-@dataclass
-class Period:
-    """A part of a unit's day in the week view."""
-
-    start: dt.datetime
-    end: dt.datetime
-    kind: str  # free, busy, closed
-    booking: Booking | None = None
-
-
-def _day_periods(room: Room, day: dt.date, cell) -> list[Period]:
-    periods = [
-        Period(start, end, "busy" if booking is not None else "closed", booking)
-        for start, end, booking in cell.busy
-    ]
-    if room.mode is BookingMode.NIGHTS:
-        return periods
-    for opens, closes in cell.openings:
-        cursor = dt.datetime.combine(day, opens)
-        close = dt.datetime.combine(day, closes)
-        for period in periods[: len(cell.busy)]:
-            if period.end <= cursor or period.start >= close:
-                continue
-            if period.start > cursor:
-                periods.append(Period(cursor, period.start, "free"))
-            cursor = max(cursor, period.end)
-        if cursor < close:
-            periods.append(Period(cursor, close, "free"))
-    periods.sort(key=lambda p: (p.start, p.kind != "free"))
-    return periods
 
 
 @bp.get("/rooms/<int:room_id>/week")
 @login_required
 def week(room_id: int):
-    room = _get_room(room_id)
-    today = services.booking_window(room, utcnow())[0]
-    monday = week_start(_parse_date(request.args.get("start")) or today)
-    view = services.week_view(room, monday)
-    periods = {
-        day: {unit_id: _day_periods(room, day, cell) for unit_id, cell in cells.items()}
-        for day, cells in view.items()
-    }
-    night_taken = {
-        day: {
-            unit_id: any(p.kind != "free" and p.end.time() >= dt.time(23, 59) for p in items)
-            for unit_id, items in units.items()
-        }
-        for day, units in periods.items()
-    }
+    room = get_room(room_id)
+    today = local_today(room.residence.tz, utcnow())
+    monday = week_start(parse_date(request.args.get("start")) or today)
     show_names = room.residence.show_booker_names or has_role(Role.COORDINATOR)
-    bookers = []
+    days = availability.week_view(room, monday)
     if show_names:
-        # One query for the bookers' names, always, whatever the number of bookings: while
-        # ``bookers`` holds them, ``booking.user`` finds them in the session.
+        # The bookers' names in one query, however many bookings: ``booking.user`` then
+        # finds them in the session.
         user_ids = {
             p.booking.user_id
-            for units in periods.values()
-            for items in units.values()
-            for p in items
+            for day in days
+            for periods in day.units.values()
+            for p in periods
             if p.booking is not None
         }
-        bookers = db.session.scalars(sa.select(User).where(User.id.in_(user_ids))).all()
+        db.session.scalars(sa.select(User).where(User.id.in_(user_ids))).all()
     return render_template(
         "bookings/week.html",
-        bookers=bookers,
         room=room,
         monday=monday,
         today=today,
-        periods=periods,
-        night_taken=night_taken,
+        days=days,
         show_names=show_names,
         previous_week=monday - dt.timedelta(days=7),
         next_week=monday + dt.timedelta(days=7),
@@ -286,188 +250,72 @@ def week(room_id: int):
 # Review and book (DESIGN §5).
 
 
-def _end_choices(room: Room, start: dt.datetime | None, end: dt.datetime | None):
-    """The ends a person may pick from ``start``: on the slot grid up to the longest
-    booking (and the closing time), or the allowed numbers of nights."""
-    choices = []
-    if start is not None:
-        if room.mode is BookingMode.NIGHTS:
-            for nights in range(room.min_nights, room.max_nights + 1):
-                choices.append(
-                    dt.datetime.combine(
-                        start.date() + dt.timedelta(days=nights), room.checkout_time
-                    )
-                )
-        else:
-            closes = next(
-                (
-                    dt.datetime.combine(start.date(), o.closes)
-                    for o in room.openings_on(start.weekday())
-                    if o.opens <= start.time() < o.closes
-                ),
-                None,
-            )
-            minutes = room.min_minutes
-            while minutes <= room.max_minutes:
-                candidate = start + dt.timedelta(minutes=minutes)
-                if closes is not None and candidate > closes:
-                    break
-                choices.append(candidate)
-                minutes += room.slot_minutes
-    if end is not None and end not in choices:
-        choices.append(end)
-        choices.sort()
-    return [(_iso(c), formatting.end_choice_words(start, c)) for c in choices if start]
-
-
-def _normalise(form, room: Room, start, end) -> None:
-    """The list of ends, with the chosen one selected however its time was written."""
-    form.end.choices = _end_choices(room, start, end)
-    if start is not None:
-        form.start.data = _iso(start)
-    if end is not None:
-        form.end.data = _iso(end)
-
-
-def _behalf_choices() -> list[tuple[str, str]]:
-    choices = [("", _("La résidence (moi)"))]
-    for membership in services.members_for_behalf(g.residence.id):
-        if membership.user_id == current_user.id:
-            continue
-        label = membership.user.full_name
-        if membership.home is not None:
-            label = _("%(name)s – logement %(home)s", name=label, home=membership.home.label)
-        choices.append((str(membership.user_id), label))
-    return choices
-
-
-def _booking_form(room: Room, start, end, source) -> BookingForm:
-    form_class = NightsBookingForm if room.mode is BookingMode.NIGHTS else BookingForm
-    form = form_class(
-        start=source.get("start", ""),
-        end=source.get("end", ""),
-        unit=source.get("unit", ""),
-        purpose=source.get("purpose", ""),
-        for_user=source.get("for_user", ""),
-    )
-    _normalise(form, room, start, end)
-    form.for_user.choices = _behalf_choices() if has_role(Role.COORDINATOR) else []
+def _period_form(form_class, room: Room, prepare=None):
+    """The form from the query (review, a GET, checked here) or the posted form (confirm,
+    checked by ``perform``). ``prepare(form)`` sets its lists before it is checked."""
+    if request.method == "GET":
+        form = form_class(formdata=request.args, meta={"csrf": False})
+    else:
+        form = form_class()
+    if prepare is not None:
+        prepare(form)
+    if request.method == "GET":
+        form.validate()
+    if isinstance(form.start.data, dt.datetime):
+        tw = request_words()
+        ends = availability.end_choices(
+            room, form.start.data, form.end.data if form.end.data else None
+        )
+        form.end.set_times([(end, tw.end_choice(form.start.data, end)) for end in ends])
     return form
 
 
-def _for_user(value: str | None) -> tuple[User | None, bool]:
-    """The person a coordinator books for: (user or None, whether the value was valid).
-    Only members of this residence are found; the service checks who may do it."""
-    value = (value or "").strip()
-    if not value or value == str(current_user.id):
-        return None, True
-    number = parse_id(value)
-    user = db.session.get(User, number) if number is not None else None
-    if user is None or user.membership_in(g.residence.id) is None:
-        return None, False
-    return user, True
-
-
-def _place_error(form, error: DomainError) -> str | None:
-    """Put the message next to its field; return it when it is about the time itself."""
-    field = getattr(form, error.field, None) if error.field in ("end", "purpose") else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-        return None
-    return error.message
-
-
-@bp.route("/rooms/<int:room_id>/book", methods=["GET", "POST"])
-@login_required
-def book(room_id: int):
-    """GET: the review step (``start``, ``end``, ``unit`` in the query). POST: book."""
-    room = _get_room(room_id)
-    source = request.form if request.method == "POST" else request.args
-    start, end = _parse_moment(source.get("start")), _parse_moment(source.get("end"))
-    unit_id, unit_ok = _parse_unit(source.get("unit"))
-    form = _booking_form(room, start, end, source)
-    problem = None
-    taken = None
-    status = 200
-    if start is None or end is None:
-        problem = _(
-            "Ce créneau n'est pas valable (date ou heure illisible). Choisissez un créneau "
-            "dans la liste de la salle."
-        )
-        status = 422
-    elif not unit_ok or (unit_id is not None and unit_id not in _units(room)):
-        problem = _("Cet équipement n'existe pas dans cette salle.")
-        status = 422
-    elif request.method == "POST":
-        for_user, for_user_ok = _for_user(form.for_user.data)
-        if not form.validate_on_submit() or not for_user_ok:
-            if not for_user_ok:
-                message = _("Choisissez une personne de la liste.")
-                if form.for_user.choices:
-                    form.for_user.errors = [*form.for_user.errors, message]
-                else:
-                    problem = message
-            status = 422
-        else:
-            outcome = _attempt(
-                form,
-                lambda: services.create_booking(
-                    current_user,
-                    room,
-                    start,
-                    end,
-                    unit_id=unit_id,
-                    for_user=for_user,
-                    purpose=form.purpose.data or "",
+def _booking_form(room: Room) -> BookingForm:
+    def prepare(form: BookingForm) -> None:
+        form.unit.set_objects(room.units, empty="")
+        if has_role(Role.COORDINATOR):
+            form.for_user.set_objects(
+                [m for m in active_members(g.residence.id) if m.user_id != current_user.id],
+                lambda m: (
+                    _("%(name)s – logement %(home)s", name=m.user.full_name, home=m.home.label)
+                    if m.home
+                    else m.user.full_name
                 ),
+                key=lambda m: m.user_id,  # the form posts the person's user id
+                empty=_("La résidence (moi)"),
             )
-            if outcome.done:
-                booking = outcome.result
-                flash(_booked_message(booking), "success")
-                return redirect(url_for("bookings.detail", booking_id=booking.id), 303)
-            problem, taken, status = outcome.problem, outcome.taken, outcome.status
-    unit = _units(room).get(unit_id) if unit_ok else None
+
+    return _period_form(NightsBookingForm if room.by_nights else BookingForm, room, prepare)
+
+
+def _for_user(form: BookingForm):
+    """The member the coordinator books for (None: themselves). Another residence's person
+    is not in the list: an error next to the field."""
+    if form.for_user.data is None or form.for_user.data == current_user.id:
+        return None
+    member = active_member(g.residence.id, form.for_user.data)
+    if member is None:
+        raise DomainError(form.for_user.invalid_value_message, field="for_user")
+    return member
+
+
+def _review_page(room: Room, form: BookingForm, error: DomainError | None = None):
+    tw = request_words()
+    start, end = form.start.data, form.end.data
     return render_template(
         "bookings/book.html",
         room=room,
         form=form,
-        start=start,
-        end=end,
-        unit=unit,
-        units=_units(room),
-        problem=problem,
-        taken=taken,
-        needs_approval=room.requires_approval and not has_role(Role.COORDINATOR),
-    ), status
-
-
-@dataclass
-class _Outcome:
-    result: object = None
-    taken: services.SlotTaken | None = None
-    problem: str | None = None
-    status: int = 200
-
-    @property
-    def done(self) -> bool:
-        return self.status == 200
-
-
-def _attempt(form, change) -> _Outcome:
-    """Run a booking change under the write lock: commit it, or roll back and say why
-    (409 when the slot is taken, 422 for a rule, 403 when not allowed — never a 5xx)."""
-    lock_for_write(db.session)
-    try:
-        result = change()
-    except services.SlotTaken as error:
-        db.session.rollback()
-        return _Outcome(taken=error, status=409)
-    except DomainError as error:
-        db.session.rollback()
-        status = 403 if isinstance(error, NotAllowed) else 422
-        return _Outcome(problem=_place_error(form, error), status=status)
-    db.session.commit()
-    return _Outcome(result=result)
+        start=start if form.has_times else None,
+        end=end if form.has_times else None,
+        unit=room.unit(form.unit.data),
+        taken=slot_links(room, error.next_slots, tw, show_day=True)
+        if isinstance(error, services.SlotTaken)
+        else None,
+        needs_approval=room.needs_approval_for(g.membership),
+        rules=rooms.rules_words(room, tw),
+        openings=rooms.opening_words(room, tw),
+    )
 
 
 def _booked_message(booking: Booking) -> str:
@@ -478,6 +326,31 @@ def _booked_message(booking: Booking) -> str:
     return _("C'est réservé !")
 
 
+@bp.route("/rooms/<int:room_id>/book", methods=["GET", "POST"])
+@login_required
+def book(room_id: int):
+    """GET: the review step (``start``, ``end``, ``unit`` in the query). POST: book."""
+    room = get_room(room_id)
+    form = _booking_form(room)
+    if request.method == "GET":
+        broken = form.start.errors or form.end.errors or form.unit.errors
+        return _review_page(room, form), 422 if broken else 200
+    return perform(
+        lambda: services.reserve(
+            g.membership,
+            room,
+            form.period(room.residence.tz),
+            for_user=_for_user(form),
+            unit=room.unit(form.unit.data),
+            purpose=form.purpose.data or "",
+        ),
+        form=form,
+        page=lambda error: _review_page(room, form, error),
+        message=_booked_message,
+        success=lambda booking: url_for("bookings.detail", booking_id=booking.id),
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # My bookings: list, page, cancel, change the time.
 
@@ -486,74 +359,60 @@ def _booked_message(booking: Booking) -> str:
 @login_required
 def mine():
     now = utcnow()
-    upcoming, past, ended = split_bookings(services.bookings_of(current_user, g.residence.id), now)
-    return render_template(
-        "bookings/mine.html",
-        upcoming=upcoming,
-        past=past,
-        ended=ended,
-        can_change=lambda booking: services.can_change(current_user, booking, now),
-        action_form=EmptyForm(),
-    )
+    upcoming, past, ended = services.split_bookings(services.bookings_of(g.membership), now)
+    return render_template("bookings/mine.html", upcoming=upcoming, past=past, ended=ended, now=now)
 
 
-def _deadline(booking: Booking) -> dt.datetime | None:
-    """Until when the person may cancel or move online (local), for the explanation."""
-    if has_role(Role.COORDINATOR):
-        return None
-    moment = booking.start_at - dt.timedelta(hours=booking.room.cancel_hours)
-    return to_local(moment, booking.room.residence.tz)
-
-
-def _detail(booking: Booking, problem: str | None = None, status: int = 200):
+def _detail_page(booking: Booking):
     now = utcnow()
+    deadline = None
+    if not has_role(Role.COORDINATOR):
+        deadline = booking.cancel_deadline
     return render_template(
         "bookings/detail.html",
         booking=booking,
         room=booking.room,
-        start=to_local(booking.start_at, booking.room.residence.tz),
-        end=to_local(booking.end_at, booking.room.residence.tz),
         is_past=booking.end_at <= now,
-        can_change=services.can_change(current_user, booking, now),
-        deadline=_deadline(booking),
-        problem=problem,
-        action_form=EmptyForm(),
-    ), status
+        can_change=booking.can_change(g.membership, now),
+        deadline=deadline,
+    )
 
 
 @bp.get("/bookings/<int:booking_id>")
 @login_required
 def detail(booking_id: int):
-    return _detail(_get_booking(booking_id))
+    return _detail_page(get_booking(booking_id))
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 @login_required
 def cancel(booking_id: int):
-    booking = _get_booking(booking_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        services.cancel_booking(current_user, booking)
-    except DomainError as error:
-        db.session.rollback()
-        if isinstance(error, NotAllowed):
-            return _detail(booking, error.message, 403)
-        return _detail(booking, error.message, 422)
-    db.session.commit()
-    flash(
-        _("Votre réservation du %(when)s est annulée.", when=formatting.booking_words(booking))
-        if booking.user_id == current_user.id
-        else _(
-            "La réservation de %(name)s du %(when)s est annulée.",
-            name=booking.user.full_name,
-            when=formatting.booking_words(booking),
-        ),
-        "success",
+    """Cancel one's booking; the coordinator cancels anyone's (from the closures page too,
+    which sends ``next`` to come back to)."""
+    booking = get_booking(booking_id)
+    mine = booking.user_id == current_user.id
+    back = safe_next(
+        request.form.get("next"),
+        url_for("bookings.mine") if mine else url_for("bookings.detail", booking_id=booking.id),
     )
-    if booking.user_id == current_user.id:
-        return redirect(url_for("bookings.mine"), 303)
-    return redirect(url_for("bookings.detail", booking_id=booking.id), 303)
+
+    def message(booking: Booking) -> str:
+        when = booking_words(booking)
+        if mine:
+            return _("Votre réservation du %(when)s est annulée.", when=when)
+        return _(
+            "La réservation de %(name)s du %(when)s est annulée. Pensez à la prévenir.",
+            name=booking.user.full_name,
+            when=when,
+        )
+
+    return perform(
+        lambda: services.cancel(g.membership, booking),
+        form=EmptyForm(),
+        page=lambda _error: _detail_page(booking),
+        message=message,
+        success=lambda _booking: back,
+    )
 
 
 @bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
@@ -561,63 +420,373 @@ def cancel(booking_id: int):
 def edit(booking_id: int):
     """Pick a day's free slot (GET ``date``), review it (GET ``start``/``end``), confirm
     (POST ``start``/``end``)."""
-    booking = _get_booking(booking_id)
+    booking = get_booking(booking_id)
     room = booking.room
-    tz = room.residence.tz
+    form = _period_form(ChangeNightsForm if room.by_nights else ChangeTimeForm, room)
+    reviewing = "start" in request.values or "end" in request.values
+    if request.method == "GET":
+        broken = reviewing and (form.start.errors or form.end.errors)
+        return _edit_page(booking, form, reviewing and not broken), 422 if broken else 200
+    return perform(
+        lambda: services.move(g.membership, booking, form.period(room.residence.tz)),
+        form=form,
+        page=lambda error: _edit_page(booking, form, True, error),
+        message=lambda booking: (
+            _("Nouvel horaire envoyé : la coordination vous répondra.")
+            if booking.status is BookingStatus.PENDING
+            else _("Le nouvel horaire est enregistré.")
+        ),
+        success=lambda booking: url_for("bookings.detail", booking_id=booking.id),
+    )
+
+
+def _edit_page(booking: Booking, form, reviewing: bool, error: DomainError | None = None):
+    room = booking.room
+    tw = request_words()
     now = utcnow()
-    current_start, current_end = to_local(booking.start_at, tz), to_local(booking.end_at, tz)
-    source = request.form if request.method == "POST" else request.args
-    start, end = _parse_moment(source.get("start")), _parse_moment(source.get("end"))
-    form_class = ChangeNightsForm if room.mode is BookingMode.NIGHTS else ChangeTimeForm
-    form = form_class(start=source.get("start", ""), end=source.get("end", ""))
-    _normalise(form, room, start, end)
-    problem, taken, status = None, None, 200
-    reviewing = "start" in source or "end" in source
-    if reviewing and (start is None or end is None):
-        problem = _(
-            "Cet horaire n'est pas valable (date ou heure illisible). Choisissez un créneau "
-            "dans la liste."
-        )
-        status, reviewing = 422, False
-    elif request.method == "POST":
-        if not form.validate_on_submit():
-            status = 422
-        else:
-            outcome = _attempt(
-                form, lambda: services.change_booking_time(current_user, booking, start, end)
-            )
-            problem, taken, status = outcome.problem, outcome.taken, outcome.status
-            if outcome.done:
-                flash(
-                    _("Nouvel horaire envoyé : la coordination vous répondra.")
-                    if booking.status is BookingStatus.PENDING
-                    else _("Le nouvel horaire est enregistré."),
-                    "success",
-                )
-                return redirect(url_for("bookings.detail", booking_id=booking.id), 303)
-    earliest, latest = services.booking_window(room, now)
-    day = _parse_date(request.args.get("date")) or max(current_start.date(), earliest)
+    earliest, latest = availability.booking_window(room, now)
+    current_start = to_local(booking.start_at, room.residence.tz)
+    day = parse_date(request.args.get("date")) or max(current_start.date(), earliest)
     day = min(max(day, earliest), latest)
-    day_slots = [] if reviewing else services.free_slots(room, day, day, now=now).get(day, [])
+    day_slots = []
+    if not reviewing:
+        slots = availability.free_slots(room, day, day, now=now).get(day, [])
+        day_slots = slot_links(
+            room, slots, tw, show_day=False, endpoint="bookings.edit", booking_id=booking.id
+        )
     return render_template(
         "bookings/edit.html",
         booking=booking,
         room=room,
         form=form,
-        start=start,
-        end=end,
+        start=form.start.data if form.has_times else None,
+        end=form.end.data if form.has_times else None,
         current_start=current_start,
-        current_end=current_end,
+        current_end=to_local(booking.end_at, room.residence.tz),
         reviewing=reviewing,
-        can_change=services.can_change(current_user, booking, now),
+        can_change=booking.can_change(g.membership, now),
+        needs_approval=room.needs_approval_for(g.membership),
         day=day,
         earliest=earliest,
         latest=latest,
         day_slots=day_slots,
-        units=_units(room),
-        problem=problem,
-        taken=taken,
-    ), status
+        taken=slot_links(
+            room,
+            error.next_slots,
+            tw,
+            show_day=True,
+            endpoint="bookings.edit",
+            booking_id=booking.id,
+        )
+        if isinstance(error, services.SlotTaken)
+        else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The approval queue (the coordinator).
+
+QUEUE_TEMPLATE = "bookings/queue.html"
+
+
+def _queue_page(
+    decline_forms: dict | None = None,
+    invalid_id: int | None = None,
+    status_message: str | None = None,
+):
+    """The queue: the whole page, or (htmx) the list and the announcement."""
+    queue = services.pending_queue(g.residence.id)
+    forms = {booking.id: DeclineForm(prefix=f"booking-{booking.id}") for booking in queue}
+    forms.update(decline_forms or {})
+    body, _status = render_page_or_block(
+        QUEUE_TEMPLATE,
+        ["queue", "live_status"],
+        queue=queue,
+        overlaps=services.overlaps_in_queue(queue),
+        decline_forms=forms,
+        invalid_id=invalid_id,
+        status_message=status_message,
+    )
+    return body
+
+
+@bp.get("/bookings/queue")
+@require_role(Role.COORDINATOR)
+def queue():
+    return _queue_page()
+
+
+@bp.post("/bookings/<int:booking_id>/approve")
+@login_required
+def approve(booking_id: int):
+    booking = get_booking_to_decide(booking_id)
+    name = booking.user.full_name
+
+    def message(declined: list[Booking]) -> str:
+        text = _("La demande de %(name)s est acceptée.", name=name)
+        if declined:
+            text += " " + ngettext(
+                "%(num)d autre demande pour le même moment a été refusée.",
+                "%(num)d autres demandes pour le même moment ont été refusées.",
+                len(declined),
+            )
+        return text
+
+    return perform(
+        lambda: _approve_or_explain(booking, name),
+        form=EmptyForm(),
+        page=lambda _error: _queue_page(),
+        message=message,
+        success=lambda _declined: url_for("bookings.queue"),
+    )
+
+
+def _approve_or_explain(booking: Booking, name: str):
+    try:
+        return services.approve(g.membership, booking)
+    except services.SlotTaken as taken:
+        raise taken.reworded(
+            _(
+                "La demande de %(name)s ne peut pas être acceptée : la salle est déjà réservée "
+                "à ce moment-là. Refusez-la en expliquant pourquoi, ou proposez d'autres dates "
+                "à la personne.",
+                name=name,
+            )
+        ) from None
+
+
+@bp.post("/bookings/<int:booking_id>/decline")
+@login_required
+def decline(booking_id: int):
+    booking = get_booking_to_decide(booking_id)
+    form = DeclineForm(prefix=f"booking-{booking.id}")
+    name = booking.user.full_name
+
+    def page(_error):
+        message = None
+        if form.errors:
+            form.reason.render_kw = {**(form.reason.render_kw or {}), "autofocus": True}
+            message = _("Indiquez la raison du refus pour %(name)s.", name=name)
+        return _queue_page({booking.id: form}, invalid_id=booking.id, status_message=message)
+
+    return perform(
+        lambda: services.decline(g.membership, booking, form.reason.data or ""),
+        form=form,
+        page=page,
+        message=_("La demande de %(name)s est refusée.", name=name),
+        success=lambda _booking: url_for("bookings.queue"),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Closures and the bookings inside them (the coordinator).
+
+
+def _closures_page(room: Room, form: ClosureForm):
+    return render_template(
+        "bookings/closures.html",
+        room=room,
+        form=form,
+        closures=services.closures_with_bookings(room),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/rooms/<int:room_id>/closures", methods=["GET", "POST"])
+@login_required
+def closures(room_id: int):
+    room = get_room_to_manage(room_id)
+    form = ClosureForm()
+    if request.method == "GET":
+        return _closures_page(room, form)
+
+    def message(result) -> str:
+        _closure, affected = result
+        if affected:
+            return ngettext(
+                "La fermeture est enregistrée. %(num)d réservation tombe pendant cette "
+                "fermeture : prévenez la personne (voir ci-dessous).",
+                "La fermeture est enregistrée. %(num)d réservations tombent pendant cette "
+                "fermeture : prévenez ces personnes (voir ci-dessous).",
+                len(affected),
+            )
+        return _("La fermeture est enregistrée. Aucune réservation n'est concernée.")
+
+    return perform(
+        lambda: services.close_room(
+            g.membership, room, form.period(room.residence.tz), form.reason.data or ""
+        ),
+        form=form,
+        fields={"start": "start_date", "end": "end_date"},
+        page=lambda _error: _closures_page(room, form),
+        message=message,
+        success=lambda _result: url_for("bookings.closures", room_id=room.id),
+    )
+
+
+@bp.post("/closures/<int:closure_id>/delete")
+@login_required
+def delete_closure(closure_id: int):
+    closure = get_in_residence_or_404(Closure, closure_id)
+    room = get_room_to_manage(closure.room_id)
+    return perform(
+        lambda: rooms.remove_closure(g.membership, closure),
+        form=EmptyForm(),
+        page=lambda _error: _closures_page(room, ClosureForm(formdata=None)),
+        message=_("La fermeture est supprimée : la salle se réserve de nouveau."),
+        success=lambda room: url_for("bookings.closures", room_id=room.id),
+    )
+
+
+@bp.post("/rooms/bookings/<int:booking_id>/cancel")
+@login_required
+def cancel_moved(booking_id: int):
+    """Where the closures page used to post: it is now ``/bookings/<id>/cancel``."""
+    return redirect(url_for("bookings.cancel", booking_id=booking_id), 308)
+
+
+# ---------------------------------------------------------------------------------------
+# Weekly series (the coordinator).
+
+
+def _series_form(room: Room) -> SeriesForm:
+    tw = request_words()
+    form = SeriesForm()
+    form.weekday.choices = list(enumerate(tw.weekday_names()))
+    form.every.choices = [
+        (1, _("Chaque semaine")),
+        (2, _("Toutes les 2 semaines")),
+        (3, _("Toutes les 3 semaines")),
+        (4, _("Toutes les 4 semaines")),
+    ]
+    if room.has_units:
+        form.unit.set_objects(room.units, lambda unit: unit.name)
+    else:
+        del form.unit
+    return form
+
+
+def _series_list_page(room: Room, form: SeriesForm):
+    return render_template(
+        "bookings/series.html", room=room, form=form, series_list=services.series_of(room)
+    )
+
+
+@bp.route("/rooms/<int:room_id>/series", methods=["GET", "POST"])
+@login_required
+def series(room_id: int):
+    room = get_room_to_manage(room_id)
+    form = _series_form(room)
+    if request.method == "GET":
+        return _series_list_page(room, form)
+
+    def message(result) -> str:
+        _series, made, skipped = result
+        text = ngettext(
+            "La série est créée : %(num)d date réservée.",
+            "La série est créée : %(num)d dates réservées.",
+            len(made),
+        )
+        if skipped:
+            text += " " + ngettext(
+                "%(num)d date n'a pas pu être réservée : voir ci-dessous.",
+                "%(num)d dates n'ont pas pu être réservées : voir ci-dessous.",
+                len(skipped),
+            )
+        return text
+
+    return perform(
+        lambda: services.create_series(
+            g.membership,
+            room,
+            weekly=form.weekly(),
+            start_time=form.start_time.data,
+            end_time=form.end_time.data,
+            purpose=form.purpose.data,
+            unit=room.unit(form.unit.data) if room.has_units else None,
+        ),
+        form=form,
+        page=lambda _error: _series_list_page(room, form),
+        message=message,
+        success=lambda result: url_for("bookings.series_detail", series_id=result[0].id),
+    )
+
+
+def _series_page(series: BookingSeries, form: EndSeriesForm | None = None):
+    today = local_today(series.room.residence.tz, utcnow())
+    form = form or EndSeriesForm(formdata=None, from_date=today)
+    return render_template(
+        "bookings/series_detail.html",
+        series=series,
+        room=series.room,
+        booked=services.booked_dates(series),
+        skips=series.skips,
+        form=form,
+        action_form=EmptyForm(),
+    )
+
+
+@bp.get("/series/<int:series_id>")
+@login_required
+def series_detail(series_id: int):
+    return _series_page(get_series(series_id))
+
+
+@bp.post("/series/skips/<int:skip_id>/readd")
+@login_required
+def readd_skip(skip_id: int):
+    skip = get_skip(skip_id)
+    series, day = skip.series, skip.date
+    tw = request_words()
+
+    def readd():
+        try:
+            return services.readd_skipped(g.membership, skip)
+        except services.SlotTaken as taken:
+            raise taken.reworded(
+                _(
+                    "Le %(day)s est toujours pris. Annulez ou déplacez d'abord la réservation "
+                    "qui le bloque, puis réessayez.",
+                    day=tw.day(day),
+                )
+            ) from None
+        except DomainError as error:
+            raise error.reworded(
+                _(
+                    "Le %(day)s n'a pas pu être réservé : %(reason)s",
+                    day=tw.day(day),
+                    reason=error.message,
+                )
+            ) from None
+
+    return perform(
+        readd,
+        form=EmptyForm(),
+        page=lambda _error: _series_page(db.session.get(BookingSeries, series.id)),
+        message=_("Le %(day)s est maintenant réservé pour la série.", day=tw.day(day)),
+        success=lambda _booking: url_for("bookings.series_detail", series_id=series.id),
+    )
+
+
+@bp.post("/series/<int:series_id>/end")
+@login_required
+def end_series(series_id: int):
+    """Stop a series from a date on (the club stops in March): its later dates are freed."""
+    series = get_series(series_id)
+    form = EndSeriesForm()
+    tw = request_words()
+    return perform(
+        lambda: services.end_series(g.membership, series, form.from_date.data),
+        form=form,
+        page=lambda _error: _series_page(series, form),
+        message=lambda cancelled: ngettext(
+            "Série arrêtée à partir du %(day)s : %(num)d date libérée.",
+            "Série arrêtée à partir du %(day)s : %(num)d dates libérées.",
+            len(cancelled),
+            day=tw.day(form.from_date.data),
+        ),
+        success=lambda _cancelled: url_for("bookings.series_detail", series_id=series.id),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -633,35 +802,37 @@ def calendar_feed(token: str):
         abort(404)
     now = utcnow()
     host = request.host.split(":")[0]
-    with force_locale(user.locale or user.active_memberships[0].residence.default_locale):
+    residence = user.active_memberships[0].residence
+    locale = user.locale or residence.default_locale
+    with force_locale(locale):
+        tw = words(locale, residence.timezone)
         calendar = Calendar()
         calendar.add("prodid", "-//Maison commune//Réservations//FR")
         calendar.add("version", "2.0")
         calendar.add("calscale", "GREGORIAN")
         calendar.add("method", "PUBLISH")
         calendar.add("x-wr-calname", _("Maison commune – mes réservations"))
-        for membership in user.active_memberships:
-            for booking in services.bookings_of(user, membership.residence_id):
-                if not booking.is_active:
-                    continue
-                event = Event()
-                event.add("uid", f"booking-{booking.id}@{host}")
-                event.add("dtstamp", now)
-                event.add("created", booking.created_at)
-                event.add("dtstart", booking.start_at)
-                event.add("dtend", booking.end_at)
-                summary = booking.room.name
-                if booking.purpose:
-                    summary = _("%(room)s – %(purpose)s", room=summary, purpose=booking.purpose)
-                event.add("summary", summary)
-                event.add("location", f"{booking.room.name}, {booking.room.residence.name}")
-                event.add(
-                    "status",
-                    "TENTATIVE" if booking.status is BookingStatus.PENDING else "CONFIRMED",
-                )
-                event.add("description", str(booking.status.label))
-                event.add("url", url_for("bookings.detail", booking_id=booking.id, _external=True))
-                calendar.add_component(event)
+        residences = {m.residence_id for m in user.active_memberships}
+        for booking in services.feed_bookings(user.id):
+            if booking.residence_id not in residences:
+                continue
+            event = Event()
+            event.add("uid", f"booking-{booking.id}@{host}")
+            event.add("dtstamp", now)
+            event.add("created", booking.created_at)
+            event.add("dtstart", booking.start_at)
+            event.add("dtend", booking.end_at)
+            summary = booking.room.name
+            if booking.purpose:
+                summary = _("%(room)s – %(purpose)s", room=summary, purpose=booking.purpose)
+            event.add("summary", summary)
+            event.add("location", f"{booking.room.name}, {booking.room.residence.name}")
+            event.add(
+                "status", "TENTATIVE" if booking.status is BookingStatus.PENDING else "CONFIRMED"
+            )
+            event.add("description", f"{booking.status.label} – {booking_words(booking, tw)}")
+            event.add("url", url_for("bookings.detail", booking_id=booking.id, _external=True))
+            calendar.add_component(event)
     response = make_response(calendar.to_ical())
     response.mimetype = "text/calendar"
     response.headers["Cache-Control"] = "no-store"

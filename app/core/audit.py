@@ -30,9 +30,14 @@ def record(
     target=None,
     details: str = "",
 ) -> AuditEvent:
+    """Log ``action``. ``actor`` is a residence membership (its person and residence are
+    logged) or a user."""
+    actor_id = getattr(actor, "user_id", None) or getattr(actor, "id", None)
+    if residence_id is None:
+        residence_id = getattr(actor, "residence_id", None)
     event = AuditEvent(
         action=action,
-        actor_id=getattr(actor, "id", None),
+        actor_id=actor_id,
         residence_id=residence_id,
         target_type=type(target).__name__.lower() if target is not None else "",
         target_id=getattr(target, "id", None),

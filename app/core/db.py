@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -15,6 +16,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Ids fit the databases' integer columns; anything bigger in a URL or a form is not found.
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> dt.datetime:
@@ -70,15 +75,60 @@ def configure_sqlite(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
-def lock_for_write(session) -> None:
-    """Make the rest of this request's transaction hold the database write lock on SQLite.
+def database_answers() -> bool:
+    """For the load balancer's health check: one ``SELECT 1``."""
+    from app.extensions import db
+
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def write_lock(session) -> None:
+    """Make the rest of this transaction hold the database write lock on SQLite.
 
     Races (two people booking the last slot) are settled by the database: PostgreSQL by row
     locks and constraints, SQLite by taking the write lock *before* reading what is free
-    (``BEGIN IMMEDIATE``). Call it in a view before a service that must not race; nothing is
-    pending at that point, so ending the read transaction loses nothing.
+    (``BEGIN IMMEDIATE``). Only the action runner (``core.actions``) calls it, before the
+    service; nothing is pending at that point, so ending the read transaction loses nothing.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or isinstance(bind, sa.engine.Connection):
+        # PostgreSQL locks rows; a session bound to a connection runs inside a transaction
+        # its caller owns (the tests' rolled-back one): nothing to take here.
         return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("write_lock() must come before any change")
     session.commit()
     session.execute(sa.text("BEGIN IMMEDIATE"))
+
+
+# Files written during a transaction (a room's photo) follow it: kept if it commits, removed
+# if it rolls back; files it replaces are removed only once it has committed.
+
+
+def on_commit(session, callback) -> None:
+    session.info.setdefault("on_commit", []).append(callback)
+
+
+def on_rollback(session, callback) -> None:
+    session.info.setdefault("on_rollback", []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_commit_callbacks(session) -> None:
+    session.info.pop("on_rollback", None)
+    for callback in session.info.pop("on_commit", []):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _run_rollback_callbacks(session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.info.pop("on_commit", None)
+    for callback in session.info.pop("on_rollback", []):
+        callback()

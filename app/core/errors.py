@@ -19,6 +19,15 @@ class DomainError(Exception):
         self.field = field
         super().__init__(self.message)
 
+    def reworded(self, message) -> DomainError:
+        """The same refusal (same status), told another way and about no field in particular."""
+        import copy
+
+        other = copy.copy(self)
+        other.message, other.field = message, None
+        other.args = (message,)
+        return other
+
 
 class NotAllowed(DomainError):
     status_code = 403

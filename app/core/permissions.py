@@ -37,6 +37,25 @@ ROLE_LABELS = {
 }
 
 
+def has_role_here(actor, minimum: Role, residence_id: int | None = None) -> bool:
+    """The one "role here" check: ``actor`` (a residence membership, or None) is active, in
+    ``residence_id`` when given, and holds at least ``minimum`` there."""
+    return (
+        actor is not None
+        and actor.deactivated_at is None
+        and (residence_id is None or actor.residence_id == residence_id)
+        and actor.role.at_least(minimum)
+    )
+
+
+def check_role(actor, minimum: Role, residence_id: int | None = None) -> None:
+    """For services: raise ``NotAllowed`` unless ``has_role_here``."""
+    if not has_role_here(actor, minimum, residence_id):
+        from app.core.errors import NotAllowed
+
+        raise NotAllowed()
+
+
 def ensure(allowed: bool) -> None:
     """Abort with 403 unless ``allowed``."""
     if not allowed:
@@ -49,8 +68,8 @@ def current_role() -> Role | None:
 
 
 def has_role(minimum: Role) -> bool:
-    role = current_role()
-    return role is not None and role.at_least(minimum)
+    """For views and templates: the current request's member holds at least ``minimum``."""
+    return has_role_here(g.get("membership"), minimum)
 
 
 def require_role(minimum: Role):

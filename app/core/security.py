@@ -23,8 +23,11 @@ def init_app(app: Flask) -> None:
         if not app.config["DEV"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # Pages with personal data must not stay in a shared tablet's cache.
-        if request.endpoint != "static" and (
-            current_user.is_authenticated or response.mimetype == "text/html"
+        # (A view may allow a private cache, as for a room's photo.)
+        if (
+            request.endpoint != "static"
+            and not response.cache_control.private
+            and (current_user.is_authenticated or response.mimetype == "text/html")
         ):
             headers["Cache-Control"] = "no-store"
         return response

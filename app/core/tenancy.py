@@ -19,7 +19,8 @@ def load_current_residence() -> None:
         return
     chosen = session.get("residence_id")
     membership = next((m for m in memberships if m.residence_id == chosen), memberships[0])
-    session["residence_id"] = membership.residence_id
+    if chosen != membership.residence_id:  # the cookie is written only when it changes
+        session["residence_id"] = membership.residence_id
     g.membership = membership
     g.residence = membership.residence
 
@@ -33,18 +34,6 @@ def get_in_residence_or_404(model, object_id: int):
     if obj is None or obj.residence_id != residence.id:
         abort(404)
     return obj
-
-
-MAX_ID = 2**31 - 1
-
-
-def parse_id(value: str | None) -> int | None:
-    """An id sent in a form or a query string, or None if it cannot be one."""
-    value = (value or "").strip()
-    if not value.isascii() or not value.isdecimal():
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
 
 
 def get_for_coordinator_or_404(model, object_id: int):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.core.db import utcnow
+from app.bookings import services as bookings
+from app.core.db import database_answers, utcnow
 from app.core.permissions import Role, has_role
-from app.extensions import db
-from app.residences.models import Membership
-from app.users.models import User
+from app.residents import services as residents
 
 bp = Blueprint("pages", __name__)
 
@@ -23,7 +21,7 @@ SECTIONS = {
     "charter": _l("Charte de vie"),
 }
 SECTION_ENDPOINTS = {
-    "rooms": "bookings.rooms",
+    "rooms": "rooms.index",
     "activities": "pages.activities",
     "votes": "pages.votes",
     "charter": "pages.charter",
@@ -38,10 +36,7 @@ SECTION_TEXT = {
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        db.session.rollback()
+    if not database_answers():
         return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
@@ -51,21 +46,10 @@ def healthz():
 def home():
     pending = None
     if has_role(Role.COORDINATOR):
-        # People added but who have not yet chosen a password.
-        pending = db.session.scalar(
-            sa.select(sa.func.count(Membership.id))
-            .join(Membership.user)
-            .where(
-                Membership.residence_id == g.residence.id,
-                Membership.deactivated_at.is_(None),
-                User.password_hash.is_(None),
-            )
-        )
-    from app.bookings.views import next_bookings
-
+        pending = residents.count_not_activated(g.residence.id)
     return render_template(
         "pages/home.html",
-        next_bookings=next_bookings(current_user, g.residence.id),
+        next_bookings=bookings.next_bookings(g.membership),
         now=utcnow(),
         pending_invitations=pending,
         sections=SECTIONS,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, UTCDateTime
-from app.core.permissions import Role
+from app.core.permissions import Role, has_role_here
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -82,3 +82,16 @@ class Membership(TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.deactivated_at is None
+
+    def has_role(self, minimum: Role) -> bool:
+        """Active here and at least ``minimum`` (roles are cumulative)."""
+        return has_role_here(self, minimum)
+
+    @property
+    def is_coordinator(self) -> bool:
+        return has_role_here(self, Role.COORDINATOR)
+
+    @property
+    def household_key(self) -> tuple[str, int]:
+        """Who shares the household limits: the home, or the person alone without one."""
+        return ("home", self.home_id) if self.home_id is not None else ("user", self.user_id)

@@ -244,6 +244,19 @@ def issue_invitation(
     return invitation, code
 
 
+def count_not_activated(residence_id: int) -> int:
+    """People added to the residence who have not chosen their password yet."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Membership.id))
+        .join(Membership.user)
+        .where(
+            Membership.residence_id == residence_id,
+            Membership.deactivated_at.is_(None),
+            User.password_hash.is_(None),
+        )
+    )
+
+
 def latest_invitation(membership: Membership) -> Invitation | None:
     return db.session.scalar(
         sa.select(Invitation)

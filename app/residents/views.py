@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from app.core.errors import DomainError, NotAllowed
-from app.core.htmx import is_partial, render_page_or_block
+from app.core.actions import perform
+from app.core.forms import EmptyForm
+from app.core.htmx import render_page_or_block
 from app.core.permissions import Role, ensure, require_role
 from app.core.tenancy import get_for_coordinator_or_404
-from app.extensions import db
 from app.residences.models import Membership
 from app.residents import services
 from app.residents.forms import ResidentForm
 from app.residents.models import Invitation
-from app.users.forms import EmptyForm
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
 
@@ -30,11 +29,6 @@ def _resident_form(**kwargs) -> ResidentForm:
         for role in services.assignable_roles(current_user, g.residence)
     ]
     return form
-
-
-def _apply(form: ResidentForm, error: DomainError) -> None:
-    field = getattr(form, error.field or "full_name", form.full_name)
-    field.errors = [*field.errors, error.message]
 
 
 @bp.get("")
@@ -59,46 +53,56 @@ def index():
 @require_role(Role.COORDINATOR)
 def create():
     form = _resident_form(locale=g.residence.default_locale)
-    if form.validate_on_submit():
-        try:
-            membership, invitation, _code = services.create_resident(
-                current_user,
-                g.residence,
-                full_name=form.full_name.data,
-                home_label=form.home_label.data or "",
-                role=Role(form.role.data),
-                email=form.email.data,
-                phone=form.phone.data,
-                locale=form.locale.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _apply(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(name)s est ajouté·e. Imprimez sa feuille d'invitation et remettez-la "
-                    "en main propre.",
-                    name=membership.user.full_name,
-                ),
-                "success",
-            )
-            return redirect(url_for("residents.invitation", invitation_id=invitation.id), 303)
-    status = 422 if form.errors else 200
-    return render_template("residents/form.html", form=form, membership=None), status
+
+    def page(_error=None):
+        return render_template("residents/form.html", form=form, membership=None)
+
+    if request.method == "GET":
+        return page()
+    return perform(
+        lambda: services.create_resident(
+            current_user,
+            g.residence,
+            full_name=form.full_name.data,
+            home_label=form.home_label.data or "",
+            role=Role(form.role.data),
+            email=form.email.data,
+            phone=form.phone.data,
+            locale=form.locale.data,
+        ),
+        form=form,
+        page=page,
+        message=lambda result: _(
+            "La fiche de %(name)s est créée. Imprimez sa feuille d'invitation et remettez-la "
+            "en main propre.",
+            name=result[0].user.full_name,
+        ),
+        success=lambda result: url_for("residents.invitation", invitation_id=result[1].id),
+    )
 
 
 def _get_membership(membership_id: int) -> Membership:
-    """404 for another residence's people (whoever asks), then 403 for non-coordinators."""
-    return get_for_coordinator_or_404(Membership, membership_id)
+    """404 for another residence's people (whoever asks), then 403 for whoever may not
+    manage this person."""
+    membership = get_for_coordinator_or_404(Membership, membership_id)
+    ensure(services.can_manage(current_user, g.residence, membership))
+    return membership
+
+
+def _person_page(membership: Membership, form):
+    return render_page_or_block(
+        "residents/form.html",
+        ["status_panel", "live_status"],
+        form=form,
+        membership=membership,
+        invitation=services.latest_invitation(membership),
+    )
 
 
 @bp.route("/<int:membership_id>", methods=["GET", "POST"])
 @login_required
 def edit(membership_id: int):
     membership = _get_membership(membership_id)
-    ensure(services.can_manage(current_user, g.residence, membership))
     user = membership.user
     form = _resident_form(
         full_name=user.full_name,
@@ -108,84 +112,62 @@ def edit(membership_id: int):
         phone=user.phone or "",
         locale=user.locale or g.residence.default_locale,
     )
-    if form.validate_on_submit():
-        try:
-            services.update_resident(
-                current_user,
-                g.residence,
-                membership,
-                full_name=form.full_name.data,
-                home_label=form.home_label.data or "",
-                role=Role(form.role.data),
-                email=form.email.data,
-                phone=form.phone.data,
-                locale=form.locale.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _apply(form, error)
-        else:
-            db.session.commit()
-            flash(_("Les changements sont enregistrés."), "success")
-            return redirect(url_for("residents.edit", membership_id=membership.id), 303)
-    status = 422 if form.errors else 200
-    return render_template(
-        "residents/form.html",
+    if request.method == "GET":
+        return _person_page(membership, form)
+    return perform(
+        lambda: services.update_resident(
+            current_user,
+            g.residence,
+            membership,
+            full_name=form.full_name.data,
+            home_label=form.home_label.data or "",
+            role=Role(form.role.data),
+            email=form.email.data,
+            phone=form.phone.data,
+            locale=form.locale.data,
+        ),
         form=form,
-        membership=membership,
-        invitation=services.latest_invitation(membership),
-        action_form=EmptyForm(),
-    ), status
+        page=lambda _error: _person_page(membership, form),
+        message=_("Les changements sont enregistrés."),
+        success=lambda m: url_for("residents.edit", membership_id=m.id),
+    )
 
 
 @bp.post("/<int:membership_id>/active")
 @login_required
 def set_active(membership_id: int):
+    """Deactivate or reactivate; with htmx, the redirect brings back the status panel and
+    the announcement (the same URL serves the page and the fragment)."""
     membership = _get_membership(membership_id)
-    ensure(services.can_manage(current_user, g.residence, membership))
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
     active = request.form.get("active") == "1"
-    try:
-        services.set_active(current_user, g.residence, membership, active)
-    except NotAllowed:
-        abort(403)
-    db.session.commit()
     name = membership.user.full_name
-    message = (
-        _("%(name)s a de nouveau accès à la résidence.", name=name)
-        if active
-        else _("%(name)s n'a plus accès à l'application. Son historique est conservé.", name=name)
+    return perform(
+        lambda: services.set_active(current_user, g.residence, membership, active),
+        form=EmptyForm(),
+        page=lambda _error: abort(403),
+        message=(
+            _("%(name)s a de nouveau accès à la résidence.", name=name)
+            if active
+            else _(
+                "%(name)s n'a plus accès à l'application. Son historique est conservé.", name=name
+            )
+        ),
+        success=lambda m: url_for("residents.edit", membership_id=m.id),
     )
-    if is_partial():
-        return render_page_or_block(
-            "residents/form.html",
-            ["status_panel", "live_status"],
-            membership=membership,
-            action_form=EmptyForm(),
-            invitation=services.latest_invitation(membership),
-            status_message=message,
-        )
-    flash(message, "success")
-    return redirect(url_for("residents.edit", membership_id=membership.id), 303)
 
 
 @bp.post("/<int:membership_id>/invitation")
 @login_required
 def reissue(membership_id: int):
     membership = _get_membership(membership_id)
-    ensure(services.can_manage(current_user, g.residence, membership) and membership.is_active)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        abort(400)
-    invitation, _code = services.issue_invitation(current_user, g.residence, membership)
-    db.session.commit()
-    flash(
-        _("Nouvelle invitation créée. L'ancienne ne fonctionne plus."),
-        "success",
+    ensure(membership.is_active)
+    return perform(
+        lambda: services.issue_invitation(current_user, g.residence, membership),
+        form=EmptyForm(),
+        page=lambda _error: abort(403),
+        message=_("Nouvelle invitation créée. L'ancienne ne fonctionne plus."),
+        success=lambda result: url_for("residents.invitation", invitation_id=result[0].id),
     )
-    return redirect(url_for("residents.invitation", invitation_id=invitation.id), 303)
 
 
 @bp.get("/invitations/<int:invitation_id>")

@@ -1,100 +1,49 @@
-"""The coordinator's forms: a room and its rules, a closure, a weekly series, a decision.
+"""The coordinator's forms of rooms: a room and its rules, a closure.
 
-Forms check what was typed (a number, a time, a picture); the rules of rooms and bookings
-are in the services.
+Forms check what was typed (a number, a time, a file small enough); the rules of rooms are in
+the services, and pictures are checked and cleaned by ``core.uploads``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     RadioField,
-    SelectField,
     StringField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     StopValidation,
     ValidationError,
 )
 
+from app.core.forms import date_field, number_field, time_field
+from app.core.timeutils import Period
+from app.core.uploads import MAX_BYTES
 from app.rooms.models import BookingMode
-
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
-# The first bytes of each accepted picture format, and the file extension it is saved with.
-PHOTO_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpg"),
-)
-
-
-def photo_kind(head: bytes) -> str | None:
-    """``png``, ``jpg`` or ``webp`` from the file's first bytes; None for anything else."""
-    for signature, kind in PHOTO_SIGNATURES:
-        if head.startswith(signature):
-            return kind
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
-
-
-def _number(label, *, minimum=0, maximum=10_000, required=True, **kw):
-    validators = [
-        InputRequired(_l("Indiquez un nombre.")) if required else Optional(),
-        NumberRange(
-            min=minimum,
-            max=maximum,
-            message=_l("Indiquez un nombre entre %(min)s et %(max)s."),
-        ),
-    ]
-    return IntegerField(
-        label, validators=validators, render_kw={"inputmode": "numeric", "min": minimum}, **kw
-    )
-
-
-def _time(label, *, required=True, **kw):
-    validators = [
-        InputRequired(_l("Indiquez une heure, par exemple 14:00.")) if required else Optional()
-    ]
-    return TimeField(label, validators=validators, **kw)
-
-
-def _reasonable_year(form, field):
-    if field.data is not None and not 1970 <= field.data.year <= 9000:
-        raise ValidationError(_l("Indiquez une date entre 1970 et 9000."))
-
-
-def _date(label, **kw):
-    return DateField(
-        label,
-        validators=[InputRequired(_l("Indiquez une date.")), _reasonable_year],
-        **kw,
-    )
 
 
 class OpeningForm(Form):
     """One weekday: open or not, and its opening window (local time)."""
 
     is_open = BooleanField(_l("Ouvert ce jour-là"))
-    opens = _time(_l("Ouvre à"), required=False)
-    closes = _time(_l("Ferme à"), required=False)
+    opens = time_field(_l("Ouvre à"), required=False)
+    closes = time_field(_l("Ferme à"), required=False)
 
     def validate(self, extra_validators=None):
         # An open day needs both times, even though each time field is optional on its own.
@@ -127,7 +76,9 @@ class RoomForm(FlaskForm):
         description=_l("Ce que les habitants trouveront sur place : tables, cuisine, lits…"),
         validators=[Optional(), Length(max=2000, message=_l("2000 caractères au plus."))],
     )
-    capacity = _number(_l("Nombre de personnes au plus"), minimum=1, maximum=1000, required=False)
+    capacity = number_field(
+        _l("Nombre de personnes au plus"), minimum=1, maximum=1000, required=False
+    )
     accessibility = TextAreaField(
         _l("Accessibilité"),
         description=_l("Par exemple : de plain-pied, boucle magnétique, toilettes accessibles."),
@@ -147,40 +98,40 @@ class RoomForm(FlaskForm):
         validators=[InputRequired(_l("Choisissez comment la salle se réserve."))],
     )
     # By time slots.
-    slot_minutes = _number(
+    slot_minutes = number_field(
         _l("Les réservations commencent toutes les … minutes"),
         minimum=5,
         maximum=1440,
         description=_l("Par exemple 30 : on peut réserver à 14:00, 14:30, 15:00…"),
         default=60,
     )
-    min_hours = _number(_l("Heures"), maximum=24 * 14, default=1)
-    min_mins = _number(_l("Minutes"), maximum=59, default=0)
-    max_hours = _number(_l("Heures"), maximum=24 * 14, default=4)
-    max_mins = _number(_l("Minutes"), maximum=59, default=0)
+    min_hours = number_field(_l("Heures"), maximum=24 * 14, default=1)
+    min_mins = number_field(_l("Minutes"), maximum=59, default=0)
+    max_hours = number_field(_l("Heures"), maximum=24 * 14, default=4)
+    max_mins = number_field(_l("Minutes"), maximum=59, default=0)
     # By nights.
-    min_nights = _number(_l("Nombre de nuits au moins"), minimum=1, maximum=60, default=1)
-    max_nights = _number(_l("Nombre de nuits au plus"), minimum=1, maximum=60, default=3)
-    checkin_time = _time(_l("Arrivée à partir de"))
-    checkout_time = _time(_l("Départ au plus tard à"))
+    min_nights = number_field(_l("Nombre de nuits au moins"), minimum=1, maximum=60, default=1)
+    max_nights = number_field(_l("Nombre de nuits au plus"), minimum=1, maximum=60, default=3)
+    checkin_time = time_field(_l("Arrivée à partir de"))
+    checkout_time = time_field(_l("Départ au plus tard à"))
     # For every room.
-    max_days_ahead = _number(
+    max_days_ahead = number_field(
         _l("On peut réserver jusqu'à … jours à l'avance"), minimum=1, maximum=730, default=60
     )
-    cancel_hours = _number(
+    cancel_hours = number_field(
         _l("On peut annuler jusqu'à … heures avant le début"),
         maximum=24 * 60,
         description=_l("Après ce délai, il faut prévenir la coordination. 0 : jusqu'au début."),
         default=24,
     )
-    per_household_week = _number(
+    per_household_week = number_field(
         _l("Réservations par logement et par semaine, au plus"),
         minimum=1,
         maximum=100,
         required=False,
         description=_l("Laissez vide s'il n'y a pas de limite."),
     )
-    max_active_per_household = _number(
+    max_active_per_household = number_field(
         _l("Réservations à venir par logement, au plus"),
         minimum=1,
         maximum=100,
@@ -190,7 +141,7 @@ class RoomForm(FlaskForm):
     requires_approval = BooleanField(
         _l("Chaque réservation doit être acceptée par la coordination")
     )
-    buffer_minutes = _number(
+    buffer_minutes = number_field(
         _l("Temps de ménage entre deux réservations, en minutes"),
         maximum=24 * 60,
         description=_l("0 s'il n'en faut pas."),
@@ -209,26 +160,22 @@ class RoomForm(FlaskForm):
     )
     archived = BooleanField(_l("Archiver cette salle : elle ne se réserve plus"))
 
-    # Set by validate_photo: the format found in the file's first bytes.
-    photo_ext: str | None = None
-
     def validate_photo(self, field):
         upload = field.data
         if not upload or not getattr(upload, "filename", ""):
+            field.data = None
             return
         stream = upload.stream
         stream.seek(0, os.SEEK_END)
         size = stream.tell()
         stream.seek(0)
-        if size > PHOTO_MAX_BYTES:
+        if size > MAX_BYTES:
             raise ValidationError(_l("Cette image est trop lourde : 5 Mo au plus."))
-        kind = photo_kind(stream.read(16))
-        stream.seek(0)
-        if kind is None:
-            raise ValidationError(
-                _l("Ce fichier n'est pas une image JPEG, PNG ou WebP. Choisissez une photo.")
-            )
-        self.photo_ext = kind
+
+    @property
+    def photo_stream(self):
+        """The uploaded file, or None (the service checks and cleans it)."""
+        return self.photo.data.stream if self.photo.data else None
 
     def validate_min_mins(self, field):
         if _total(self.min_hours.data, field.data) == 0:
@@ -249,53 +196,103 @@ class RoomForm(FlaskForm):
     def unit_names(self) -> list[str]:
         return [line.strip() for line in (self.units.data or "").splitlines() if line.strip()]
 
+    def opening_list(self) -> list[tuple[int, dt.time, dt.time]]:
+        return [
+            (weekday, entry.opens.data, entry.closes.data)
+            for weekday, entry in enumerate(self.openings.entries)
+            if entry.is_open.data
+        ]
+
+    def room_fields(self) -> dict:
+        """What the room services take, from what was typed."""
+        return {
+            "name": self.name.data,
+            "description": (self.description.data or "").strip(),
+            "capacity": self.capacity.data,
+            "accessibility": (self.accessibility.data or "").strip(),
+            "mode": BookingMode(self.mode.data),
+            "slot_minutes": self.slot_minutes.data,
+            "min_minutes": self.min_minutes,
+            "max_minutes": self.max_minutes,
+            "min_nights": self.min_nights.data,
+            "max_nights": self.max_nights.data,
+            "checkin_time": self.checkin_time.data,
+            "checkout_time": self.checkout_time.data,
+            "max_days_ahead": self.max_days_ahead.data,
+            "cancel_hours": self.cancel_hours.data,
+            "per_household_week": self.per_household_week.data,
+            "max_active_per_household": self.max_active_per_household.data,
+            "requires_approval": self.requires_approval.data,
+            "buffer_minutes": self.buffer_minutes.data,
+        }
+
+    @staticmethod
+    def initial(room=None) -> dict:
+        """The form's values for a new room, or for ``room``'s settings."""
+        if room is None:
+            return {
+                "checkin_time": dt.time(15, 0),
+                "checkout_time": dt.time(11, 0),
+                "openings": [
+                    {"is_open": True, "opens": dt.time(9, 0), "closes": dt.time(20, 0)}
+                    for _day in range(7)
+                ],
+            }
+        data = {
+            name: getattr(room, name)
+            for name in (
+                "name",
+                "description",
+                "capacity",
+                "accessibility",
+                "slot_minutes",
+                "min_nights",
+                "max_nights",
+                "checkin_time",
+                "checkout_time",
+                "max_days_ahead",
+                "cancel_hours",
+                "per_household_week",
+                "max_active_per_household",
+                "requires_approval",
+                "buffer_minutes",
+                "archived",
+            )
+        }
+        data["mode"] = room.mode.value
+        data["min_hours"], data["min_mins"] = divmod(room.min_minutes, 60)
+        data["max_hours"], data["max_mins"] = divmod(room.max_minutes, 60)
+        data["units"] = "\n".join(unit.name for unit in room.units) if room.has_units else ""
+        data["openings"] = []
+        for weekday in range(7):
+            windows = room.openings_on(weekday)
+            if windows:
+                data["openings"].append(
+                    {"is_open": True, "opens": windows[0].opens, "closes": windows[0].closes}
+                )
+            else:
+                data["openings"].append({"is_open": False, "opens": None, "closes": None})
+        return data
+
 
 def _total(hours, minutes) -> int:
     return (hours or 0) * 60 + (minutes or 0)
 
 
 class ClosureForm(FlaskForm):
-    start_date = _date(_l("Date de début"))
-    start_time = _time(_l("Heure de début"))
-    end_date = _date(_l("Date de fin"))
-    end_time = _time(_l("Heure de fin"))
+    start_date = date_field(_l("Date de début"))
+    start_time = time_field(_l("Heure de début"))
+    end_date = date_field(_l("Date de fin"))
+    end_time = time_field(_l("Heure de fin"))
     reason = StringField(
         _l("Raison"),
         description=_l("Les habitants la liront, par exemple « Travaux de peinture »."),
         validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
     )
 
-
-class SeriesForm(FlaskForm):
-    weekday = SelectField(
-        _l("Jour de la semaine"),
-        coerce=int,
-        validators=[InputRequired(_l("Choisissez le jour de la semaine."))],
-    )
-    start_time = _time(_l("De"))
-    end_time = _time(_l("À"))
-    first_date = _date(_l("À partir du"))
-    until = _date(_l("Jusqu'au"))
-    purpose = StringField(
-        _l("Pour quoi"),
-        description=_l("Par exemple : Club tricot. Les habitants le verront."),
-        validators=[
-            DataRequired(_l("Dites à quoi sert ce créneau.")),
-            Length(max=200, message=_l("200 caractères au plus.")),
-        ],
-    )
-    unit = SelectField(
-        _l("Équipement"), coerce=int, validators=[InputRequired(_l("Choisissez l'équipement."))]
-    )
-
-
-class DeclineForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Raison du refus"),
-        description=_l("La personne la lira sur sa page."),
-        validators=[
-            DataRequired(_l("Indiquez la raison : la personne la lira.")),
-            Length(max=300, message=_l("300 caractères au plus.")),
-        ],
-        render_kw={"rows": 2},
-    )
+    def period(self, tz: ZoneInfo) -> Period:
+        return Period.from_local(
+            dt.datetime.combine(self.start_date.data, self.start_time.data),
+            dt.datetime.combine(self.end_date.data, self.end_time.data),
+            tz,
+        )

@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, UTCDateTime
+from app.core.permissions import Role
 from app.extensions import db
-from app.residences.models import Residence
+from app.residences.models import Membership, Residence
 
 WEEKDAYS = range(7)  # 0 = Monday, as datetime.weekday()
 
@@ -85,8 +86,43 @@ class Room(TimestampMixin, db.Model):
     def has_units(self) -> bool:
         return len(self.units) > 1
 
+    @property
+    def by_nights(self) -> bool:
+        return self.mode is BookingMode.NIGHTS
+
+    def unit(self, unit_id: int | None) -> RoomUnit | None:
+        return next((unit for unit in self.units if unit.id == unit_id), None)
+
     def openings_on(self, weekday: int) -> list[RoomOpening]:
         return [o for o in self.openings if o.weekday == weekday]
+
+    def opening_at(self, moment: dt.datetime) -> RoomOpening | None:
+        """The opening window (local) that ``moment`` falls in, if any."""
+        return next(
+            (o for o in self.openings_on(moment.weekday()) if o.opens <= moment.time() < o.closes),
+            None,
+        )
+
+    # Predicates (views call them through ``ensure``, templates to show or hide controls).
+
+    def can_manage(self, actor: Membership | None) -> bool:
+        return (
+            actor is not None
+            and actor.residence_id == self.residence_id
+            and (actor.has_role(Role.COORDINATOR))
+        )
+
+    def can_book(self, actor: Membership | None) -> bool:
+        return (
+            actor is not None
+            and actor.is_active
+            and actor.residence_id == self.residence_id
+            and not self.archived
+        )
+
+    def needs_approval_for(self, actor: Membership | None) -> bool:
+        """Whether ``actor``'s booking becomes a request the coordinator must accept."""
+        return self.requires_approval and not (actor is not None and actor.is_coordinator)
 
 
 class RoomOpening(db.Model):
@@ -134,3 +170,6 @@ class Closure(TimestampMixin, db.Model):
     @property
     def residence_id(self) -> int:
         return self.room.residence_id
+
+    def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
+        return self.start_at < end and start < self.end_at

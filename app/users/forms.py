@@ -8,10 +8,6 @@ from wtforms.validators import DataRequired, EqualTo, Length
 PASSWORD_HELP = _l("Au moins 12 caractères. Une phrase facile à retenir convient très bien.")
 
 
-class EmptyForm(FlaskForm):
-    """A bare POST button: only the CSRF token."""
-
-
 class LoginForm(FlaskForm):
     username = StringField(
         _l("Nom d'utilisateur ou adresse e-mail"),
@@ -57,6 +53,14 @@ class DisplayForm(FlaskForm):
     text_size = HiddenField()
     high_contrast = HiddenField()
     next = HiddenField()
+
+    def choice(self) -> tuple[int | None, bool | None]:
+        """(text size, high contrast): None for what was not chosen (or not understood)."""
+        size = self.text_size.data
+        return (
+            int(size) if size in ("0", "1", "2") else None,
+            {"1": True, "0": False}.get(self.high_contrast.data),
+        )
 
 
 class RedeemCodeForm(FlaskForm):

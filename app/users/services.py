@@ -72,6 +72,33 @@ def check_username_available(username: str, *, exclude_user_id: int | None = Non
     return username
 
 
+def load_session_user(user_id: int, session_version: int) -> User | None:
+    """The user of a session cookie, with their memberships, residences and homes: one
+    query for what every page needs. None when the cookie is stale or the account closed."""
+    from sqlalchemy.orm import joinedload
+
+    from app.core.db import MAX_ID
+    from app.residences.models import Membership
+
+    if not 0 < user_id <= MAX_ID:
+        return None
+    user = (
+        db.session.scalars(
+            sa.select(User)
+            .options(
+                joinedload(User.memberships).joinedload(Membership.residence),
+                joinedload(User.memberships).joinedload(Membership.home),
+            )
+            .where(User.id == user_id)
+        )
+        .unique()
+        .one_or_none()
+    )
+    if user is None or user.session_version != session_version or not user.is_active:
+        return None
+    return user
+
+
 def find_login_user(login: str) -> User | None:
     login = login.strip().lower()
     if not login:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -15,12 +15,20 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.core.actions import perform
 from app.core.errors import DomainError
+from app.core.forms import EmptyForm
 from app.core.urls import safe_next
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.residents import services as residents
 from app.users import services
-from app.users.forms import ActivateForm, ChangePasswordForm, DisplayForm, EmptyForm, LoginForm
+from app.users.forms import (
+    ActivateForm,
+    ChangePasswordForm,
+    DisplayForm,
+    LoginForm,
+    RedeemCodeForm,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -52,6 +60,14 @@ def _start_session(user) -> None:
     session.permanent = True
 
 
+def _end_session() -> None:
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_IP"], methods=["POST"], deduct_when=_failed)
 @limiter.limit(
@@ -64,50 +80,56 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"), 303)
     form = LoginForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.username.data, form.password.data)
-        except DomainError as error:
-            form.password.errors.append(error.message)
-        else:
-            _start_session(user)
-            db.session.commit()
-            flash(_("Bonjour %(name)s, vous êtes connecté·e.", name=user.full_name), "success")
-            return redirect(safe_next(form.next.data, url_for("pages.home")), 303)
-    status = 422 if form.errors else 200
-    return render_template("auth/login.html", form=form), status
+    page = lambda _error=None: render_template("auth/login.html", form=form)  # noqa: E731
+    if request.method == "GET":
+        return page()
+
+    def started(user):
+        _start_session(user)
+        return safe_next(form.next.data, url_for("pages.home"))
+
+    return perform(
+        lambda: services.authenticate(form.username.data, form.password.data),
+        form=form,
+        lock=False,
+        page=page,
+        message=lambda user: _("Connexion réussie. Bonjour %(name)s !", name=user.full_name),
+        success=started,
+    )
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    services.end_all_sessions(current_user)
-    db.session.commit()
-    logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    flash(_("Vous êtes déconnecté·e. À bientôt !"), "success")
-    return redirect(url_for("auth.login"), 303)
+    def ended(_user):
+        _end_session()
+        return url_for("auth.login")
+
+    return perform(
+        lambda: services.end_all_sessions(current_user),
+        form=EmptyForm(),
+        lock=False,
+        page=lambda _error: abort(400),
+        message=_("Déconnexion réussie. À bientôt !"),
+        success=ended,
+    )
 
 
 @bp.route("/activate", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REDEEM_LIMIT_IP"], methods=["POST"], deduct_when=_failed)
 def activate():
     """Type the code printed on the invitation sheet."""
-    from app.users.forms import RedeemCodeForm
-
     form = RedeemCodeForm()
-    if form.validate_on_submit():
-        try:
-            invitation = residents.find_usable_invitation(form.code.data)
-        except DomainError as error:
-            form.code.errors.append(error.message)
-        else:
-            return redirect(url_for("auth.activate_code", code=invitation.code), 303)
-    status = 422 if form.errors else 200
-    return render_template("auth/activate.html", form=form), status
+    page = lambda _error=None: render_template("auth/activate.html", form=form)  # noqa: E731
+    if request.method == "GET":
+        return page()
+    return perform(
+        lambda: residents.find_usable_invitation(form.code.data),
+        form=form,
+        lock=False,
+        page=page,
+        success=lambda invitation: url_for("auth.activate_code", code=invitation.code),
+    )
 
 
 @bp.route("/activate/<code>", methods=["GET", "POST"])
@@ -124,29 +146,34 @@ def activate_code(code: str):
         invitation = residents.find_usable_invitation(code)
     except DomainError as error:
         return render_template("auth/activate_invalid.html", message=error.message), 404
-    person = invitation.user
-    form = ActivateForm(username=person.username or "")
-    if form.validate_on_submit():
-        try:
-            user = residents.redeem_invitation(code, form.username.data, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "username").errors.append(error.message)
-        else:
-            _start_session(user)
-            db.session.commit()
-            flash(
-                _(
-                    "Votre compte est prêt. Votre nom d'utilisateur est « %(username)s ».",
-                    username=user.username,
-                ),
-                "success",
-            )
-            return redirect(url_for("pages.home"), 303)
-    status = 422 if form.errors else 200
-    return render_template(
-        "auth/activate_choose.html", form=form, person=person, invitation=invitation, code=code
-    ), status
+    form = ActivateForm(username=invitation.user.username or "")
+
+    def page(_error=None):
+        return render_template(
+            "auth/activate_choose.html",
+            form=form,
+            person=invitation.user,
+            invitation=invitation,
+            code=code,
+        )
+
+    if request.method == "GET":
+        return page()
+
+    def started(user):
+        _start_session(user)
+        return url_for("pages.home")
+
+    return perform(
+        lambda: residents.redeem_invitation(code, form.username.data, form.password.data),
+        form=form,
+        page=page,
+        message=lambda user: _(
+            "Votre compte est prêt. Votre nom d'utilisateur est « %(username)s ».",
+            username=user.username,
+        ),
+        success=started,
+    )
 
 
 @bp.get("/me")
@@ -159,50 +186,56 @@ def me():
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "password").errors.append(error.message)
-        else:
-            # This device stays logged in with the new session version; others are out.
-            login_user(current_user._get_current_object())
-            db.session.commit()
-            flash(
-                _("Votre mot de passe est changé. Vos autres appareils sont déconnectés."),
-                "success",
-            )
-            return redirect(url_for("auth.me"), 303)
-    status = 422 if form.errors else 200
-    return render_template("me/password.html", form=form), status
+    page = lambda _error=None: render_template("me/password.html", form=form)  # noqa: E731
+    if request.method == "GET":
+        return page()
+
+    def kept_here(_user):
+        # This device stays logged in with the new session version; others are out.
+        login_user(current_user._get_current_object())
+        return url_for("auth.me")
+
+    return perform(
+        lambda: services.change_password(
+            current_user, form.current_password.data, form.password.data
+        ),
+        form=form,
+        page=page,
+        message=_("Votre mot de passe est changé. Vos autres appareils sont déconnectés."),
+        success=kept_here,
+    )
 
 
 @bp.post("/me/logout-everywhere")
 @login_required
 def logout_everywhere():
-    form = EmptyForm()
-    if form.validate_on_submit():
-        services.end_all_sessions(current_user)
-        db.session.commit()
-        logout_user()
-        session.pop("residence_id", None)
-        flash(_("Vous êtes déconnecté·e de tous vos appareils."), "success")
-    return redirect(url_for("auth.login"), 303)
+    def ended(_user):
+        _end_session()
+        return url_for("auth.login")
+
+    return perform(
+        lambda: services.end_all_sessions(current_user),
+        form=EmptyForm(),
+        lock=False,
+        page=lambda _error: abort(400),
+        message=_("Tous vos appareils sont déconnectés."),
+        success=ended,
+    )
 
 
 @bp.post("/me/calendar-address")
 @login_required
 def new_calendar_address():
-    form = EmptyForm()
-    if form.validate_on_submit():
-        services.new_calendar_address(current_user)
-        db.session.commit()
-        flash(
-            _("Votre calendrier a une nouvelle adresse. Abonnez-vous à nouveau sur vos appareils."),
-            "success",
-        )
-    return redirect(url_for("auth.me", _anchor="calendar"), 303)
+    return perform(
+        lambda: services.new_calendar_address(current_user),
+        form=EmptyForm(),
+        lock=False,
+        page=lambda _error: abort(400),
+        message=_(
+            "Votre calendrier a une nouvelle adresse. Abonnez-vous à nouveau sur vos appareils."
+        ),
+        success=lambda _user: url_for("auth.me", _anchor="calendar"),
+    )
 
 
 @bp.post("/display")
@@ -210,19 +243,22 @@ def display():
     """Text size and contrast: kept on the account, or in the session before login."""
     form = DisplayForm()
     target = safe_next(form.next.data, url_for("pages.home"))
-    if not form.validate_on_submit():
-        return redirect(target, 303)
-    text_size = form.text_size.data
-    contrast = form.high_contrast.data
-    size = int(text_size) if text_size in ("0", "1", "2") else None
-    high = {"1": True, "0": False}.get(contrast)
-    if current_user.is_authenticated:
-        services.set_display(current_user, text_size=size, high_contrast=high)
-        db.session.commit()
-    else:
+
+    def change():
+        size, contrast = form.choice()
+        if current_user.is_authenticated:
+            return services.set_display(current_user, text_size=size, high_contrast=contrast)
         if size is not None:
             session["text_size"] = size
-        if high is not None:
-            session["high_contrast"] = high
-    flash(_("L'affichage est modifié."), "success")
-    return redirect(target, 303)
+        if contrast is not None:
+            session["high_contrast"] = contrast
+        return None
+
+    return perform(
+        change,
+        form=form,
+        lock=False,
+        page=lambda _error: redirect(target, 303),
+        message=_("L'affichage est modifié."),
+        success=lambda _result: target,
+    )

@@ -8,15 +8,16 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from app.bookings import services
+from app.bookings import availability, services
 from app.bookings.models import Booking, BookingStatus
 from app.core.audit import AuditEvent
 from app.core.errors import DomainError, NotAllowed
 from app.core.permissions import Role
-from app.core.timeutils import to_local
+from app.core.recurrence import Weekly
+from app.core.timeutils import Period, to_local
 from app.residences.models import Home, Membership
 from app.rooms.models import BookingMode
-from app.rooms.services import create_room
+from tests.factories import member
 
 # Friday 20 March 2026, 10:00 in Paris. Summer time starts on Sunday 29 March.
 NOW = dt.datetime(2026, 3, 20, 9, 0, tzinfo=dt.UTC)
@@ -42,25 +43,34 @@ def people(session, create_residence, create_user):
 
 
 @pytest.fixture
-def make_room(session, people):
+def make_room(people, create_room):
     def _make(**rules):
-        rules.setdefault("name", "Salle commune")
-        openings = rules.pop("openings", [(d, dt.time(8), dt.time(20)) for d in range(7)])
-        room = create_room(people["coord"], people["residence"], openings=openings, **rules)
-        session.commit()
-        return room
+        rules.setdefault("openings", [(d, dt.time(8), dt.time(20)) for d in range(7)])
+        return create_room(people["residence"], by=people["coord"], **rules)
 
     return _make
 
 
-def book(user, room, start, end, **kw):
+def period(room, start: dt.datetime, end: dt.datetime) -> Period:
+    return Period.from_local(start, end, room.residence.tz)
+
+
+def book(user, room, start, end, *, for_user=None, unit_id=None, **kw):
+    """``user`` books ``room`` from ``start`` to ``end`` (local), as the booking form does."""
     kw.setdefault("now", NOW)
-    return services.create_booking(user, room, start, end, **kw)
+    return services.reserve(
+        member(user),
+        room,
+        period(room, start, end),
+        for_user=member(for_user) if for_user is not None else None,
+        unit=room.unit(unit_id),
+        **kw,
+    )
 
 
 def test_free_slots_in_plain_steps_skip_the_past_and_the_far_future(people, make_room):
     room = make_room(slot_minutes=60, min_minutes=120, max_minutes=240, max_days_ahead=7)
-    slots = services.free_slots(room, NOW.date(), NOW.date() + dt.timedelta(days=30), now=NOW)
+    slots = availability.free_slots(room, NOW.date(), NOW.date() + dt.timedelta(days=30), now=NOW)
     today = slots[dt.date(2026, 3, 20)]
     assert today[0].start == at(dt.date(2026, 3, 20), 10)  # it is 10:00: 8:00, 9:00 are past
     assert today[-1].end == at(dt.date(2026, 3, 20), 20)
@@ -72,7 +82,7 @@ def test_a_booked_unit_gives_way_to_the_next_identical_one(session, people, make
     first = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
     second = book(people["lucas"], room, at(MONDAY, 10), at(MONDAY, 11))
     assert {first.unit.name, second.unit.name} == {"LL 1", "LL 2"}
-    day = services.free_slots(room, MONDAY, MONDAY, now=NOW)[MONDAY]
+    day = availability.free_slots(room, MONDAY, MONDAY, now=NOW)[MONDAY]
     assert at(MONDAY, 10) not in [s.start for s in day]
     with pytest.raises(services.SlotTaken) as taken:
         book(people["coord"], room, at(MONDAY, 10), at(MONDAY, 11))
@@ -90,7 +100,7 @@ def test_cleaning_buffer_keeps_bookings_apart(people, make_room):
     assert book(people["lucas"], room, at(MONDAY, 13), at(MONDAY, 14)).status is (
         BookingStatus.CONFIRMED
     )
-    starts = [s.start for s in services.free_slots(room, MONDAY, MONDAY, now=NOW)[MONDAY]]
+    starts = [s.start for s in availability.free_slots(room, MONDAY, MONDAY, now=NOW)[MONDAY]]
     assert at(MONDAY, 12) not in starts and at(MONDAY, 15) in starts
 
 
@@ -175,7 +185,7 @@ def test_nights_for_the_guest_room(people, make_room):
             at(MONDAY + dt.timedelta(days=3), 9),
             dt.datetime.combine(MONDAY + dt.timedelta(days=4), checkout),
         )
-    slots = services.free_slots(room, MONDAY, MONDAY + dt.timedelta(days=3), now=NOW)
+    slots = availability.free_slots(room, MONDAY, MONDAY + dt.timedelta(days=3), now=NOW)
     assert slots[MONDAY] == [] and slots[MONDAY + dt.timedelta(days=1)] == []
     # Departure at 11:00, the next guests arrive at 15:00 the same day.
     assert slots[MONDAY + dt.timedelta(days=2)][0].nights == 1
@@ -184,16 +194,21 @@ def test_nights_for_the_guest_room(people, make_room):
 def test_closures_refuse_bookings_and_list_the_ones_inside(session, people, make_room):
     room = make_room()
     inside = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
-    closure, affected = services.add_closure(
-        people["coord"], room, at(MONDAY, 0), at(MONDAY + dt.timedelta(days=1), 0), "Peinture"
+    closure, affected = services.close_room(
+        member(people["coord"]),
+        room,
+        period(room, at(MONDAY, 0), at(MONDAY + dt.timedelta(days=1), 0)),
+        "Peinture",
     )
-    assert affected == [inside]
+    assert affected == [inside] and closure.reason == "Peinture"
     with pytest.raises(services.RoomClosed) as refused:
         book(people["lucas"], room, at(MONDAY, 14), at(MONDAY, 15))
     assert "Peinture" in str(refused.value.message)
-    assert services.free_slots(room, MONDAY, MONDAY, now=NOW)[MONDAY] == []
+    assert availability.free_slots(room, MONDAY, MONDAY, now=NOW)[MONDAY] == []
     with pytest.raises(NotAllowed):
-        services.add_closure(people["jeanne"], room, at(MONDAY, 0), at(MONDAY, 1), "x")
+        services.close_room(
+            member(people["jeanne"]), room, period(room, at(MONDAY, 0), at(MONDAY, 1))
+        )
 
 
 def test_household_limits_count_the_whole_flat(people, make_room):
@@ -216,7 +231,7 @@ def test_active_bookings_limit(people, make_room):
     second = book(people["paul"], room, at(MONDAY, 12), at(MONDAY, 13))
     with pytest.raises(services.ActiveLimit):
         book(people["jeanne"], room, at(MONDAY, 14), at(MONDAY, 15))
-    services.cancel_booking(people["paul"], second, now=NOW)
+    services.cancel(member(people["paul"]), second, now=NOW)
     book(people["jeanne"], room, at(MONDAY, 14), at(MONDAY, 15))
 
 
@@ -224,12 +239,19 @@ def test_cancel_until_the_deadline_then_only_the_coordinator(people, make_room):
     room = make_room(cancel_hours=48)
     booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
     late = dt.datetime(2026, 3, 22, 9, 0, tzinfo=dt.UTC)  # 24 h before
-    assert not services.can_change(people["jeanne"], booking, late)
+    jeanne, lucas, coord = (
+        member(people["jeanne"]),
+        member(people["lucas"]),
+        member(people["coord"]),
+    )
+    assert booking.can_change(jeanne, NOW) and not booking.can_change(jeanne, late)
+    assert booking.too_late_for(jeanne, late) and not booking.can_view(lucas)
     with pytest.raises(services.CancelTooLate):
-        services.cancel_booking(people["jeanne"], booking, now=late)
+        services.cancel(jeanne, booking, now=late)
     with pytest.raises(NotAllowed):
-        services.cancel_booking(people["lucas"], booking, now=NOW)
-    services.cancel_booking(people["coord"], booking, now=late)
+        services.cancel(lucas, booking, now=NOW)
+    assert booking.can_change(coord, late)
+    services.cancel(coord, booking, now=late)
     assert booking.status is BookingStatus.CANCELLED
     # Its slot is free again.
     assert book(people["lucas"], room, at(MONDAY, 10), at(MONDAY, 11)).status is (
@@ -240,13 +262,12 @@ def test_cancel_until_the_deadline_then_only_the_coordinator(people, make_room):
 def test_moving_a_booking_keeps_it_out_of_its_own_way(people, make_room):
     room = make_room(max_active_per_household=1)
     booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 12))
-    services.change_booking_time(people["jeanne"], booking, at(MONDAY, 11), at(MONDAY, 13), now=NOW)
+    jeanne = member(people["jeanne"])
+    services.move(jeanne, booking, period(room, at(MONDAY, 11), at(MONDAY, 13)), now=NOW)
     assert to_local(booking.start_at, people["residence"].tz) == at(MONDAY, 11)
     other = book(people["lucas"], room, at(MONDAY, 14), at(MONDAY, 15))
     with pytest.raises(services.SlotTaken):
-        services.change_booking_time(
-            people["jeanne"], booking, at(MONDAY, 14), at(MONDAY, 16), now=NOW
-        )
+        services.move(jeanne, booking, period(room, at(MONDAY, 14), at(MONDAY, 16)), now=NOW)
     assert other.status is BookingStatus.CONFIRMED
 
 
@@ -258,21 +279,23 @@ def test_approval_rooms_make_requests_and_approving_declines_overlaps(
     second = book(people["lucas"], room, at(MONDAY, 11), at(MONDAY, 13))
     assert first.status is second.status is BookingStatus.PENDING
     assert services.overlapping_pending(first) == [second]
+    assert services.overlaps_in_queue([first, second]) == {first.id: [second], second.id: [first]}
+    coord = member(people["coord"])
     with pytest.raises(NotAllowed):
-        services.approve_booking(people["jeanne"], first, now=NOW)
-    declined = services.approve_booking(people["coord"], first, now=NOW)
+        services.approve(member(people["jeanne"]), first, now=NOW)
+    declined = services.approve(coord, first, now=NOW)
     assert declined == [second]
     assert first.status is BookingStatus.CONFIRMED
     assert second.status is BookingStatus.DECLINED
     with app.test_request_context(), force_locale("en"):
         assert str(second.reason_text).startswith("Another request")
     with pytest.raises(services.NotPending):
-        services.approve_booking(people["coord"], second, now=NOW)
+        services.approve(coord, second, now=NOW)
     third = book(people["lucas"], room, at(MONDAY, 15), at(MONDAY, 16))
     with pytest.raises(DomainError) as no_reason:
-        services.decline_booking(people["coord"], third, "  ", now=NOW)
+        services.decline(coord, third, "  ", now=NOW)
     assert no_reason.value.field == "reason"
-    services.decline_booking(people["coord"], third, "Travaux ce jour-là", now=NOW)
+    services.decline(coord, third, "Travaux ce jour-là", now=NOW)
     assert third.decision_reason == "Travaux ce jour-là"
     # The coordinator's own bookings need no approval.
     own = book(people["coord"], room, at(MONDAY, 17), at(MONDAY, 18))
@@ -298,14 +321,13 @@ def test_weekly_series_keeps_local_time_across_dst_and_skips_conflicts(session, 
     room = make_room(max_days_ahead=14)  # the coordinator's series may go further
     tuesday = MONDAY + dt.timedelta(days=8)  # 31 March, after the change to summer time
     conflict = book(people["jeanne"], room, at(tuesday, 15), at(tuesday, 16))
+    coord = member(people["coord"])
     series, made, skipped = services.create_series(
-        people["coord"],
+        coord,
         room,
-        weekday=1,
+        weekly=Weekly(weekday=1, first=dt.date(2026, 3, 20), until=dt.date(2026, 4, 14)),
         start_time=dt.time(14),
         end_time=dt.time(16),
-        first_date=dt.date(2026, 3, 20),
-        until=dt.date(2026, 4, 14),
         purpose="Club tricot",
         now=NOW,
     )
@@ -319,29 +341,36 @@ def test_weekly_series_keeps_local_time_across_dst_and_skips_conflicts(session, 
     assert [s.date for s in skipped] == [tuesday]
     assert "réservé" in skipped[0].reason
     session.commit()
-    services.cancel_booking(people["coord"], conflict, now=NOW)
-    again = services.readd_skipped(people["coord"], skipped[0], now=NOW)
+    services.cancel(coord, conflict, now=NOW)
+    again = services.readd_skipped(coord, skipped[0], now=NOW)
     session.commit()
     assert to_local(again.start_at, tz) == at(tuesday, 14)
-    assert again.series_id == series.id and series.skips == []
+    assert again.origin == series.origin and series.skips == []
+    assert [b.id for b in services.booked_dates(series)] == [made[0].id, again.id] + [
+        b.id for b in made[1:]
+    ]
 
 
 def test_week_view_shows_busy_periods_per_unit(people, make_room):
     room = make_room(unit_names=["LL 1", "LL 2"], min_minutes=60)
     booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
-    week = services.week_view(room, MONDAY)
-    assert len(week) == 7
-    cell = week[MONDAY][booking.unit_id]
-    assert cell.busy == [(at(MONDAY, 10), at(MONDAY, 11), booking)]
-    assert cell.openings == [(dt.time(8), dt.time(20))]
+    week = availability.week_view(room, MONDAY)
+    assert [day.day for day in week] == [MONDAY + dt.timedelta(days=n) for n in range(7)]
+    kinds = [(p.start.hour, p.end.hour, p.kind) for p in week[0].units[booking.unit_id]]
+    assert kinds == [(8, 10, "free"), (10, 11, "busy"), (11, 20, "free")]
+    assert week[0].units[booking.unit_id][1].booking is booking
+    other_unit = next(u.id for u in room.units if u.id != booking.unit_id)
+    assert [p.kind for p in week[0].units[other_unit]] == ["free"]
 
 
 def test_every_booking_change_is_audited(session, people, make_room):
     room = make_room(requires_approval=True)
     booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
-    services.change_booking_time(people["jeanne"], booking, at(MONDAY, 12), at(MONDAY, 13), now=NOW)
-    services.approve_booking(people["coord"], booking, now=NOW)
-    services.cancel_booking(people["coord"], booking, now=NOW)
+    services.move(
+        member(people["jeanne"]), booking, period(room, at(MONDAY, 12), at(MONDAY, 13)), now=NOW
+    )
+    services.approve(member(people["coord"]), booking, now=NOW)
+    services.cancel(member(people["coord"]), booking, now=NOW)
     session.flush()
     actions = [
         e.action
@@ -385,8 +414,8 @@ def test_a_double_tap_books_once_and_cancels_once(session, people, make_room):
     again = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
     assert again.id == first.id
     assert session.scalar(sa.select(sa.func.count(Booking.id))) == 1
-    services.cancel_booking(people["jeanne"], first, now=NOW)
-    assert services.cancel_booking(people["jeanne"], first, now=NOW).status is (
+    services.cancel(member(people["jeanne"]), first, now=NOW)
+    assert services.cancel(member(people["jeanne"]), first, now=NOW).status is (
         BookingStatus.CANCELLED
     )
 
@@ -396,17 +425,3 @@ def test_a_taken_unit_gives_way_to_its_free_twin_even_when_asked_for(people, mak
     first = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
     second = book(people["lucas"], room, at(MONDAY, 10), at(MONDAY, 11), unit_id=first.unit_id)
     assert second.unit_id != first.unit_id
-
-
-def test_removing_a_unit_by_name_keeps_the_others_and_their_bookings(session, people, make_room):
-    from app.rooms.services import set_units
-
-    room = make_room(name="Lave-linge", min_minutes=60, unit_names=["LL 1", "LL 2", "LL 3"])
-    second = room.units[1]
-    booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11), unit_id=second.id)
-    set_units(room, ["LL 2", "LL 3"])  # the first machine is gone
-    session.flush()
-    assert [u.name for u in room.units] == ["LL 2", "LL 3"]
-    assert booking.unit.name == "LL 2" and room.units[0].id == second.id
-    with pytest.raises(DomainError):
-        set_units(room, ["LL 3"])  # LL 2 has a booking

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -14,20 +15,18 @@ from icalendar import Calendar
 
 from app.bookings import services
 from app.bookings.models import Booking, BookingStatus
-from app.core.db import utcnow
 from app.core.timeutils import to_local
 from app.rooms.models import BookingMode
-from app.rooms.services import create_room
 from tests.conftest import Auth, csrf_from, page
+from tests.factories import EVERY_DAY, member, today_in
 
-EVERY_DAY = [(d, dt.time(8), dt.time(22)) for d in range(7)]
+PARIS = "Europe/Paris"
 
 
 @pytest.fixture
 def day(two_residences):
     """A day three days from now in the residence's time zone (any weekday will do)."""
-    arm = two_residences[0]
-    return to_local(utcnow(), arm.tz).date() + dt.timedelta(days=3)
+    return today_in(two_residences[0]) + dt.timedelta(days=3)
 
 
 def at(day: dt.date, hour: int) -> dt.datetime:
@@ -39,19 +38,21 @@ def iso(moment: dt.datetime) -> str:
 
 
 def words(day: dt.date, pattern: str = "EEEE d MMMM") -> str:
-    """How the page writes a day (with the year when it is not this year)."""
-    if day.year != dt.date.today().year and "y" not in pattern and "MMMM" in pattern:
+    """How the page writes a day (with the year when it is not this year, in the
+    residence's time zone: not the machine's)."""
+    this_year = dt.datetime.now(ZoneInfo(PARIS)).year
+    if day.year != this_year and "y" not in pattern and "MMMM" in pattern:
         pattern += " y"
     return format_date(day, pattern, locale="fr")
 
 
 @pytest.fixture
-def rooms(session, two_residences):
+def rooms(two_residences, create_room):
     arm, bezu, people = two_residences
     coordinator = people["arm_coord"]
     common = create_room(
-        coordinator,
         arm,
+        by=coordinator,
         name="Salle commune",
         description="Grande salle avec cuisine.",
         capacity=40,
@@ -63,17 +64,18 @@ def rooms(session, two_residences):
         openings=EVERY_DAY,
     )
     guest = create_room(
-        coordinator,
         arm,
+        by=coordinator,
         name="Chambre d'amis",
         mode=BookingMode.NIGHTS,
         min_nights=1,
         max_nights=3,
         requires_approval=True,
+        openings=[],
     )
     laundry = create_room(
-        coordinator,
         arm,
+        by=coordinator,
         name="Laverie",
         slot_minutes=60,
         min_minutes=60,
@@ -81,8 +83,7 @@ def rooms(session, two_residences):
         openings=EVERY_DAY,
         unit_names=["Lave-linge 1", "Lave-linge 2"],
     )
-    elsewhere = create_room(people["bezu_coord"], bezu, name="Salle de Bézu", openings=EVERY_DAY)
-    session.commit()
+    elsewhere = create_room(bezu, by=people["bezu_coord"], name="Salle de Bézu")
     return {"common": common, "guest": guest, "laundry": laundry, "bezu": elsewhere}
 
 
@@ -138,7 +139,7 @@ def test_coordinator_gets_the_management_links_once_they_exist(app, client, auth
     auth.login("coord.arm")
     html = page(client.get("/rooms"))
     assert ("Gérer les salles" in html) == ("rooms.manage" in app.view_functions)
-    assert ("Demandes à valider" in html) == ("rooms.queue" in app.view_functions)
+    assert "Demandes à valider" in html and "bookings.queue" in app.view_functions
 
 
 def test_free_slots_are_big_buttons_in_plain_words(resident, rooms, day):
@@ -420,11 +421,12 @@ def test_a_resident_cannot_book_for_someone_else(
 # Week view.
 
 
-def test_week_view_hides_other_residents_names(app, resident, rooms, day, session, two_residences):
+def test_week_view_hides_other_residents_names(
+    app, resident, rooms, day, session, two_residences, create_booking
+):
     arm, _bezu, people = two_residences
     room = rooms["common"]
-    services.create_booking(people["arm_committee"], room, at(day, 14), at(day, 16))
-    session.commit()
+    create_booking(people["arm_committee"], room, at(day, 14), at(day, 16))
     name = people["arm_committee"].full_name
     url = f"/rooms/{room.id}/week?start={day}"
     html = page(resident.get(url))
@@ -604,20 +606,20 @@ def test_another_residence_gets_404(app, resident, rooms, day, session, two_resi
 # Calendar feed, profile and home page.
 
 
-def test_calendar_feed(app, client, rooms, day, session, two_residences):
+def test_calendar_feed(app, client, rooms, day, session, two_residences, create_booking):
     people = two_residences[2]
     me = people["arm_res"]
     common, guest = rooms["common"], rooms["guest"]
-    kept = services.create_booking(me, common, at(day, 14), at(day, 16), purpose="Goûter")
-    asked = services.create_booking(
+    kept = create_booking(me, common, at(day, 14), at(day, 16), purpose="Goûter")
+    asked = create_booking(
         me,
         guest,
         dt.datetime.combine(day, guest.checkin_time),
         dt.datetime.combine(day + dt.timedelta(days=1), guest.checkout_time),
     )
-    gone = services.create_booking(me, common, at(day, 9), at(day, 10))
-    services.cancel_booking(me, gone)
-    services.create_booking(people["arm_committee"], common, at(day, 18), at(day, 19))
+    gone = create_booking(me, common, at(day, 9), at(day, 10))
+    services.cancel(member(me), gone)
+    create_booking(people["arm_committee"], common, at(day, 18), at(day, 19))
     session.commit()
 
     response = client.get(f"/calendar/{me.calendar_token}.ics")

@@ -79,6 +79,8 @@ def live_app(database_url):
     yield app
     with app.app_context():
         db.session.remove()
+    truncate_all(app)
+    with app.app_context():
         db.engine.dispose()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.bookings.models import Booking, BookingSeries, BookingStatus
+from app.bookings.models import Booking, BookingSeries, BookingStatus, OriginKind
 from app.extensions import db
 from app.rooms.models import Room
 from tests.browser.conftest import log_in
@@ -19,7 +19,9 @@ def rooms(live_app):
         by_name = {r.name: r.id for r in db.session.scalars(sa.select(Room))}
         booking = db.session.scalar(
             sa.select(Booking)
-            .where(Booking.status == BookingStatus.CONFIRMED, Booking.series_id.is_(None))
+            .where(
+                Booking.status == BookingStatus.CONFIRMED, Booking.origin_kind == OriginKind.PERSON
+            )
             .order_by(Booking.id)
         )
         series = db.session.scalar(sa.select(BookingSeries.id))

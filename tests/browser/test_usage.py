@@ -139,7 +139,7 @@ def test_everything_works_without_javascript(context_factory, server, live_app):
     page.fill("#full_name", "Sans Script")
     page.fill("#home_label", "B40")
     page.click("main form button[type=submit]")
-    assert "Sans Script est ajouté·e" in page.inner_text("main")
+    assert "La fiche de Sans Script est créée" in page.inner_text("main")
     assert page.is_visible(".sheet-code")
     page.click("text=Retour à la fiche de Sans Script")
     page.click("#active-button")

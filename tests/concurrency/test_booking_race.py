@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from app.bookings.models import Booking, BookingStatus
 from app.core.permissions import Role
 from app.core.timeutils import to_local, to_utc
-from app.rooms.services import create_room
 from tests.conftest import PASSWORD, csrf_from
 
-pytestmark = pytest.mark.concurrency
+# The server is another process: it must see the data, so it is really committed.
+pytestmark = [pytest.mark.concurrency, pytest.mark.committed]
 
 CLIENTS = 50
 TIMEOUT = 30  # seconds, for every request
@@ -31,21 +31,14 @@ TAKEN = "vient d'être réservé"
 
 
 @pytest.fixture
-def race_room(session, create_residence, create_user):
+def race_room(session, create_residence, create_user, create_room):
     """A residence, its coordinator, a room open 08:00–22:00 every day without household
     limits, and 50 residents each in their own home. Returns (room id, slot, usernames)."""
 
     def _arrange(unit_names: list[str] | None = None):
         residence = create_residence("Résidence de la course")
         coordinator = create_user("coord.course", residence=residence, role=Role.COORDINATOR)
-        room = create_room(
-            coordinator,
-            residence,
-            name="Salle commune",
-            openings=[(day, dt.time(8), dt.time(22)) for day in range(7)],
-            unit_names=unit_names,
-        )
-        session.commit()
+        room = create_room(residence, by=coordinator, unit_names=unit_names)
         usernames = [f"habitant{n:02d}" for n in range(CLIENTS)]
         for n, username in enumerate(usernames):
             create_user(username, residence=residence, home=f"A{n:02d}")

@@ -6,34 +6,30 @@ import datetime as dt
 import re
 
 import pytest
+import sqlalchemy as sa
 
-from app.bookings import services as bookings
-from app.rooms.services import create_room
+from app.core.timeutils import Period
+from app.rooms.services import add_closure
 from tests.conftest import csrf_from, page
+from tests.factories import member, today_in
 
 
 @pytest.fixture
-def setup(session, two_residences):
+def setup(two_residences, create_room):
     arm, _bezu, people = two_residences
-    room = create_room(
-        people["arm_coord"],
-        arm,
-        name="Salle commune",
-        min_minutes=60,
-        openings=[(d, dt.time(8), dt.time(22)) for d in range(7)],
-    )
-    session.commit()
+    room = create_room(arm, by=people["arm_coord"], name="Salle commune", min_minutes=60)
     return arm, people, room
 
 
 def test_user_text_in_a_lazy_message_is_escaped(client, auth, session, setup):
     arm, people, room = setup
-    day = dt.date.today() + dt.timedelta(days=3)
-    bookings.add_closure(
-        people["arm_coord"],
+    day = today_in(arm) + dt.timedelta(days=3)
+    add_closure(
+        member(people["arm_coord"]),
         room,
-        dt.datetime.combine(day, dt.time(0)),
-        dt.datetime.combine(day, dt.time(23)),
+        Period.from_local(
+            dt.datetime.combine(day, dt.time(0)), dt.datetime.combine(day, dt.time(23)), arm.tz
+        ),
         '<form hx-post="/x" hx-trigger="load" id="evil"></form>Travaux',
     )
     session.commit()
@@ -65,18 +61,29 @@ def test_huge_ids_are_not_found(client, auth, setup, url):
     assert client.get(url).status_code == 404
 
 
-@pytest.mark.parametrize("unit", ["²", "99999999999999999999", "-1", "x"])
-def test_odd_unit_or_person_values_are_refused_clearly(client, auth, setup, unit):
-    _arm, _people, room = setup
+@pytest.mark.parametrize("odd", ["²", "99999999999999999999", "-1", "x", "0"])
+def test_odd_unit_or_person_values_are_refused_clearly(client, auth, session, setup, odd):
+    from app.bookings.models import Booking
+
+    arm, _people, room = setup
     auth.login("coord.arm")
-    day = dt.date.today() + dt.timedelta(days=3)
-    query = {"start": f"{day}T10:00", "end": f"{day}T11:00", "unit": unit}
-    assert client.get(f"/rooms/{room.id}/book", query_string=query).status_code in (200, 422)
+    day = today_in(arm) + dt.timedelta(days=3)
+    slot = {"start": f"{day}T10:00", "end": f"{day}T11:00"}
+    review = client.get(f"/rooms/{room.id}/book", query_string={**slot, "unit": odd})
+    assert review.status_code == 422
+    assert "Cet équipement n'existe pas dans cette salle." in page(review)
     token = csrf_from(client.get(f"/rooms/{room.id}").get_data(as_text=True))
     response = client.post(
-        f"/rooms/{room.id}/book", data={**query, "for_user": unit, "csrf_token": token}
+        f"/rooms/{room.id}/book", data={**slot, "unit": odd, "csrf_token": token}
     )
-    assert response.status_code in (303, 409, 422)
+    assert response.status_code == 422
+    assert "Cet équipement n'existe pas dans cette salle." in page(response)
+    response = client.post(
+        f"/rooms/{room.id}/book", data={**slot, "for_user": odd, "csrf_token": token}
+    )
+    assert response.status_code == 422
+    assert "Choisissez une personne de la liste." in page(response)
+    assert session.scalar(sa.select(sa.func.count(Booking.id))) == 0
 
 
 def test_a_line_break_in_next_is_ignored(client, create_user):

@@ -97,6 +97,7 @@ def test_error_pages_are_translated(client):
     assert "Page not found" in client.get("/nowhere?lang=en").get_data(as_text=True)
 
 
+@pytest.mark.own_app
 def test_an_unexpected_error_shows_a_calm_translated_page(app, client):
     @app.get("/boom")
     def boom():

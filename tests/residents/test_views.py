@@ -209,12 +209,15 @@ def test_deactivate_and_reactivate_by_htmx_announce_the_change(
     membership = people["arm_res"].membership_in(arm.id)
     html = coordinator_client.get(f"/residents/{membership.id}").get_data(as_text=True)
     token = csrf_from(html)
+    # htmx follows the 303 with its headers: the same URL gives the panel's fragment.
     response = coordinator_client.post(
         f"/residents/{membership.id}/active",
         data={"active": "0"},
         headers={"HX-Request": "true", "X-CSRFToken": token},
+        follow_redirects=True,
     )
-    assert response.status_code == 200
+    assert response.status_code == 200 and len(response.history) == 1
+    assert response.history[0].status_code == 303
     fragment = page(response)
     assert fragment.lstrip().startswith('<section id="status-panel"')
     assert 'id="active-button"' in fragment  # focus stays on the same button
@@ -222,10 +225,22 @@ def test_deactivate_and_reactivate_by_htmx_announce_the_change(
     session.expire_all()
     assert not session.get(Membership, membership.id).is_active
     response = coordinator_client.post(
-        f"/residents/{membership.id}/active", data={"active": "1", "csrf_token": token}
+        f"/residents/{membership.id}/active",
+        data={"active": "1"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+        follow_redirects=True,
+    )
+    fragment = page(response)
+    assert response.status_code == 200 and fragment.lstrip().startswith(
+        '<section id="status-panel"'
+    )
+    assert "a de nouveau accès" in fragment and "Nouvelle feuille d'invitation" in fragment
+    # Without JavaScript: the same form posts, then the whole page says it.
+    response = coordinator_client.post(
+        f"/residents/{membership.id}/active", data={"active": "0", "csrf_token": token}
     )
     assert response.status_code == 303
-    assert "a de nouveau accès" in page(coordinator_client.get(response.headers["Location"]))
+    assert "n'a plus accès" in page(coordinator_client.get(response.headers["Location"]))
 
 
 def test_reissue_invitation_gives_a_new_sheet(coordinator_client, session, two_residences):

@@ -9,34 +9,43 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from app.bookings import services as bookings
-from app.bookings.formatting import day_words
-from app.bookings.models import Booking, BookingSeries, BookingStatus, SeriesSkip
-from app.core.db import utcnow
+from app.bookings.models import Booking, BookingSeries, BookingStatus, OriginKind, SeriesSkip
 from app.core.permissions import Role
-from app.core.timeutils import to_local
+from app.core.recurrence import Weekly
+from app.core.timeutils import Period, to_local
+from app.core.timewords import words
 from app.residences.models import Residence
 from app.rooms.models import BookingMode, Closure, Room
-from app.rooms.services import create_room
 from tests.conftest import csrf_from, page
+from tests.factories import EVERY_DAY, member, today_in
 
 # A 1×1 PNG.
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
-EVERY_DAY = [(day, dt.time(8), dt.time(22)) for day in range(7)]
 
 
 @pytest.fixture(autouse=True)
-def upload_folder(app, tmp_path):
+def upload_folder(app, tmp_path, monkeypatch):
     folder = tmp_path / "uploads"
-    app.config["UPLOAD_FOLDER"] = str(folder)
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
     return folder
 
 
-def today(residence) -> dt.date:
-    return to_local(utcnow(), residence.tz).date()
+today = today_in
+
+
+def day_words(day: dt.date) -> str:
+    return words("fr", "Europe/Paris").day(day)
+
+
+def image_bytes(fmt: str, size=(40, 30)) -> bytes:
+    stream = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(stream, fmt)
+    return stream.getvalue()
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -64,7 +73,7 @@ def token(client, path="/me") -> str:
 
 
 @pytest.fixture
-def make_room(session, two_residences):
+def make_room(two_residences, create_room):
     arm, _bezu, people = two_residences
 
     def _make(residence=None, actor=None, **fields):
@@ -77,37 +86,40 @@ def make_room(session, two_residences):
             "max_minutes": 240,
             **fields,
         }
-        room = create_room(actor or people["arm_coord"], residence or arm, **values)
-        session.commit()
-        return room
+        return create_room(residence or arm, by=actor or people["arm_coord"], **values)
 
     return _make
 
 
 @pytest.fixture
-def world(session, two_residences, make_room, create_user):
+def world(session, two_residences, make_room, create_booking):
     """Armentières: a room needing approval, a request, a closure, a series with a skip."""
     arm, bezu, people = two_residences
     coord, resident = people["arm_coord"], people["arm_res"]
     room = make_room(name="Chambre d'amis", requires_approval=True)
     day = today(arm) + dt.timedelta(days=7)
-    pending = bookings.create_booking(
+    pending = create_booking(
         resident, room, at(day + dt.timedelta(days=3), 14), at(day + dt.timedelta(days=3), 16)
     )
-    confirmed = bookings.create_booking(
+    confirmed = create_booking(
         coord, room, at(day, 14), at(day, 16), for_user=resident, purpose="Goûter"
     )
-    closure, _affected = bookings.add_closure(
-        coord, room, at(day, 8), at(day, 20), "Travaux de peinture"
+    closure, _affected = bookings.close_room(
+        member(coord),
+        room,
+        Period.from_local(at(day, 8), at(day, 20), arm.tz),
+        "Travaux de peinture",
     )
     series, _made, skipped = bookings.create_series(
-        coord,
+        member(coord),
         room,
-        weekday=day.weekday(),
+        weekly=Weekly(
+            weekday=day.weekday(),
+            first=day - dt.timedelta(days=5),
+            until=day + dt.timedelta(days=15),
+        ),
         start_time=dt.time(10),
         end_time=dt.time(12),
-        first_date=day - dt.timedelta(days=5),
-        until=day + dt.timedelta(days=15),
         purpose="Club tricot",
     )
     session.commit()
@@ -156,7 +168,6 @@ def post_actions(ids) -> list[str]:
         f"/bookings/{ids['booking']}/approve",
         f"/bookings/{ids['booking']}/decline",
         f"/closures/{ids['closure']}/delete",
-        f"/rooms/bookings/{ids['confirmed']}/cancel",
         f"/series/skips/{ids['skip']}/readd",
     ]
 
@@ -192,6 +203,9 @@ def test_role_matrix(role, status, client, auth, session, world, create_user):
         for url in post_actions(ids):
             response = client.post(url, data={"csrf_token": csrf, "reason": "Non"})
             assert response.status_code == 403, url
+        # Someone else's booking does not exist for them: it cannot be cancelled either.
+        response = client.post(f"/bookings/{ids['confirmed']}/cancel", data={"csrf_token": csrf})
+        assert response.status_code == 404
         session.expire_all()
         assert session.get(Booking, ids["booking"]).status is BookingStatus.PENDING
         assert session.get(Booking, ids["confirmed"]).status is BookingStatus.CONFIRMED
@@ -209,7 +223,7 @@ def test_another_residences_objects_are_not_found(who, client, auth, session, wo
         assert client.get(url).status_code == 404, url
     assert client.get(f"/rooms/{ids['room']}/photo").status_code == 404
     csrf = token(client)
-    for url in post_actions(ids):
+    for url in [*post_actions(ids), f"/bookings/{ids['confirmed']}/cancel"]:
         assert client.post(url, data={"csrf_token": csrf, "reason": "x"}).status_code == 404, url
     # Their own lists do not show Armentières' room or requests either.
     if who == "bezu_coord":
@@ -403,18 +417,26 @@ def test_photo_upload_is_checked_stored_and_served(
     csrf = token(coordinator, f"/rooms/{room.id}/settings")
     response = coordinator.post(
         f"/rooms/{room.id}/settings",
-        data=room_form(csrf, name="Salle commune", photo=(io.BytesIO(PNG), "ma salle.png")),
+        data=room_form(
+            csrf, name="Salle commune", photo=(io.BytesIO(image_bytes("PNG")), "ma salle.png")
+        ),
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
     session.expire_all()
     name = session.get(Room, room.id).photo
-    assert name and name.endswith(".png") and "salle" not in name
-    assert (upload_folder / name).read_bytes() == PNG
+    assert name and name.endswith(".jpg") and "salle" not in name  # re-encoded, renamed
+    assert sorted(p.name for p in upload_folder.iterdir()) == sorted(
+        [name, name.replace(".jpg", "-small.jpg")]
+    )
     served = fetch(coordinator, f"/rooms/{room.id}/photo")
-    assert served.status_code == 200 and served.data == PNG
-    assert served.mimetype == "image/png"
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert served.data == (upload_folder / name).read_bytes()
+    small = fetch(coordinator, f"/rooms/{room.id}/photo?size=small")
+    assert small.data == (upload_folder / name.replace(".jpg", "-small.jpg")).read_bytes()
+    assert fetch(coordinator, f"/rooms/{room.id}/photo?size=huge").status_code == 404
     assert f'src="/rooms/{room.id}/photo"' in page(coordinator.get(f"/rooms/{room.id}/settings"))
+    assert f'src="/rooms/{room.id}/photo?size=small"' in page(coordinator.get("/rooms"))
 
     # A text file named .png is refused, with a message, and the photo is kept.
     csrf = token(coordinator, f"/rooms/{room.id}/settings")
@@ -429,21 +451,22 @@ def test_photo_upload_is_checked_stored_and_served(
     assert 'id="photo-error"' in html
     session.expire_all()
     assert session.get(Room, room.id).photo == name
-    assert sorted(p.name for p in upload_folder.iterdir()) == [name]
+    assert len(list(upload_folder.iterdir())) == 2
 
-    # Replacing the photo removes the old file; removing it leaves no photo.
+    # Replacing the photo removes the old files; removing it leaves no photo.
     csrf = token(coordinator, f"/rooms/{room.id}/settings")
-    webp = b"RIFF\x1a\x00\x00\x00WEBPVP8L" + b"\x00" * 16
     response = coordinator.post(
         f"/rooms/{room.id}/settings",
-        data=room_form(csrf, photo=(io.BytesIO(webp), "salle.webp")),
+        data=room_form(csrf, photo=(io.BytesIO(image_bytes("WEBP")), "salle.webp")),
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
     session.expire_all()
     new_name = session.get(Room, room.id).photo
-    assert new_name.endswith(".webp")
-    assert [p.name for p in upload_folder.iterdir()] == [new_name]
+    assert new_name != name
+    assert sorted(p.name for p in upload_folder.iterdir()) == sorted(
+        [new_name, new_name.replace(".jpg", "-small.jpg")]
+    )
     csrf = token(coordinator, f"/rooms/{room.id}/settings")
     response = coordinator.post(
         f"/rooms/{room.id}/settings", data=room_form(csrf, remove_photo="y")
@@ -458,14 +481,18 @@ def test_photo_upload_is_checked_stored_and_served(
 def test_a_resident_sees_the_photo_of_a_room_of_their_residence(
     app, session, make_room, upload_folder, two_residences
 ):
+    # A photo stored before there were two sizes is served for both.
     upload_folder.mkdir()
-    (upload_folder / "room-abc.png").write_bytes(PNG)
-    room = make_room(photo="room-abc.png")
+    (upload_folder / "room-abc.jpg").write_bytes(image_bytes("JPEG"))
+    room = make_room()
+    room.photo = "room-abc.jpg"
+    session.commit()
     from tests.conftest import Auth
 
     resident = app.test_client()
     Auth(resident).login("res.arm")
-    assert fetch(resident, f"/rooms/{room.id}/photo").data == PNG
+    assert fetch(resident, f"/rooms/{room.id}/photo").data == image_bytes("JPEG")
+    assert fetch(resident, f"/rooms/{room.id}/photo?size=small").data == image_bytes("JPEG")
     stranger = app.test_client()
     Auth(stranger).login("res.bezu")
     assert fetch(stranger, f"/rooms/{room.id}/photo").status_code == 404
@@ -473,10 +500,10 @@ def test_a_resident_sees_the_photo_of_a_room_of_their_residence(
 
 def test_a_too_big_photo_is_refused(coordinator, make_room, monkeypatch):
     # A real 5 MB upload would leave the test client's spooled body open: lower the limit.
-    monkeypatch.setattr("app.rooms.forms.PHOTO_MAX_BYTES", 1024)
+    monkeypatch.setattr("app.rooms.forms.MAX_BYTES", 1024)
     room = make_room()
     csrf = token(coordinator, f"/rooms/{room.id}/settings")
-    big = PNG + b"\x00" * 2048
+    big = image_bytes("PNG") + b"\x00" * 2048
     response = coordinator.post(
         f"/rooms/{room.id}/settings",
         data=room_form(csrf, photo=(io.BytesIO(big), "grande.png")),
@@ -491,17 +518,17 @@ def test_a_too_big_photo_is_refused(coordinator, make_room, monkeypatch):
 
 
 @pytest.fixture
-def requests_world(session, two_residences, make_room, create_user):
+def requests_world(session, two_residences, make_room, create_user, create_booking):
     arm, _bezu, people = two_residences
     room = make_room(name="Chambre d'amis", requires_approval=True)
     neighbour = create_user("voisin", residence=arm, home="B07", full_name="Odette Leroy")
     people["arm_res"].full_name = "Jeanne Martin"
     day = today(arm) + dt.timedelta(days=10)
-    first = bookings.create_booking(
+    first = create_booking(
         people["arm_res"], room, at(day, 14), at(day, 16), purpose="Anniversaire"
     )
-    second = bookings.create_booking(neighbour, room, at(day, 15), at(day, 17), purpose="Goûter")
-    apart = bookings.create_booking(neighbour, room, at(day, 19), at(day, 20))
+    second = create_booking(neighbour, room, at(day, 15), at(day, 17), purpose="Goûter")
+    apart = create_booking(neighbour, room, at(day, 19), at(day, 20))
     session.commit()
     return room, first, second, apart
 
@@ -577,7 +604,10 @@ def test_queue_actions_by_htmx_swap_the_list_and_announce(coordinator, session, 
     _room, first, second, apart = requests_world
     csrf = token(coordinator, "/bookings/queue")
     headers = {"HX-Request": "true", "X-CSRFToken": csrf}
+    # htmx follows the 303 (fetch keeps its headers) and swaps the queue's fragment.
     response = coordinator.post(f"/bookings/{first.id}/approve", headers=headers)
+    assert response.status_code == 303 and response.headers["Location"] == "/bookings/queue"
+    response = coordinator.get(response.headers["Location"], headers=headers)
     assert response.status_code == 200
     fragment = page(response)
     assert fragment.lstrip().startswith('<section id="queue"')
@@ -594,10 +624,15 @@ def test_queue_actions_by_htmx_swap_the_list_and_announce(coordinator, session, 
     assert fragment.lstrip().startswith('<section id="queue"')
     assert "Indiquez la raison" in fragment and f'id="decline-{apart.id}"' in fragment
     response = coordinator.post(
-        f"/bookings/{apart.id}/decline", headers=headers, data={field: "Travaux."}
+        f"/bookings/{apart.id}/decline",
+        headers=headers,
+        data={field: "Travaux."},
+        follow_redirects=True,
     )
-    assert response.status_code == 200
-    assert "Aucune demande en attente" in page(response)
+    assert response.status_code == 200 and response.request.headers["HX-Request"] == "true"
+    fragment = page(response)
+    assert fragment.lstrip().startswith('<section id="queue"')
+    assert "Aucune demande en attente" in fragment and "est refusée" in fragment
     # Every form works without JavaScript too: a real action and CSRF field.
     html = page(coordinator.get("/bookings/queue"))
     assert "Aucune demande n'attend de réponse." in html
@@ -607,9 +642,13 @@ def test_approving_a_request_whose_slot_was_taken_explains_it(
     coordinator, session, requests_world, two_residences
 ):
     room, first, _second, _apart = requests_world
-    coord = two_residences[2]["arm_coord"]
-    start = to_local(first.start_at, room.residence.tz)
-    bookings.create_booking(coord, room, start, start + dt.timedelta(hours=1), purpose="Réunion")
+    coord = member(two_residences[2]["arm_coord"])
+    bookings.reserve(
+        coord,
+        room,
+        Period(first.start_at, first.start_at + dt.timedelta(hours=1)),
+        purpose="Réunion",
+    )
     session.commit()
     csrf = token(coordinator, "/bookings/queue")
     response = coordinator.post(f"/bookings/{first.id}/approve", data={"csrf_token": csrf})
@@ -624,15 +663,15 @@ def test_approving_a_request_whose_slot_was_taken_explains_it(
 
 
 def test_closure_lists_the_bookings_inside_it_and_the_coordinator_cancels_one(
-    coordinator, session, make_room, two_residences
+    coordinator, session, make_room, two_residences, create_booking
 ):
     arm, _bezu, people = two_residences
     room = make_room()
     day = today(arm) + dt.timedelta(days=5)
-    booking = bookings.create_booking(
+    booking = create_booking(
         people["arm_res"], room, at(day, 14), at(day, 16), purpose="Anniversaire"
     )
-    outside = bookings.create_booking(
+    outside = create_booking(
         people["arm_res"],
         room,
         at(day + dt.timedelta(days=1), 14),
@@ -659,11 +698,18 @@ def test_closure_lists_the_bookings_inside_it_and_the_coordinator_cancels_one(
     assert "Raison : Travaux de peinture" in html and "de 8 h à 20 h" in html
     assert people["arm_res"].full_name in html and "logement A01" in html
     assert "de 14 h à 16 h" in html and "Anniversaire" in html
-    assert f'action="/rooms/bookings/{booking.id}/cancel"' in html
-    assert f"/rooms/bookings/{outside.id}/cancel" not in html
+    assert f'action="/bookings/{booking.id}/cancel"' in html
+    assert f'name="next" value="{url}"' in html
+    assert f"/bookings/{outside.id}/cancel" not in html
 
-    response = coordinator.post(
+    # The old address of this button still works: it sends the form on (308).
+    moved = coordinator.post(
         f"/rooms/bookings/{booking.id}/cancel", data={"csrf_token": token(coordinator, url)}
+    )
+    assert moved.status_code == 308
+    assert moved.headers["Location"] == f"/bookings/{booking.id}/cancel"
+    response = coordinator.post(
+        f"/bookings/{booking.id}/cancel", data={"csrf_token": token(coordinator, url), "next": url}
     )
     assert response.status_code == 303 and response.headers["Location"] == url
     html = page(coordinator.get(url))
@@ -715,12 +761,12 @@ def test_closure_ending_before_it_starts_is_refused_next_to_the_end(
 
 
 def test_series_skips_a_taken_date_which_can_be_readded_once_freed(
-    coordinator, session, make_room, two_residences
+    coordinator, session, make_room, two_residences, create_booking
 ):
     arm, _bezu, people = two_residences
     room = make_room(name="Atelier")
     first_day = today(arm) + dt.timedelta(days=7)
-    taken = bookings.create_booking(
+    taken = create_booking(
         people["arm_res"], room, at(first_day, 14), at(first_day, 15), purpose="Réparation vélo"
     )
     session.commit()
@@ -760,7 +806,7 @@ def test_series_skips_a_taken_date_which_can_be_readded_once_freed(
     assert session.scalar(sa.select(sa.func.count(SeriesSkip.id))) == 1
 
     # The coordinator cancels the booking in the way, then tries again.
-    bookings.cancel_booking(people["arm_coord"], session.get(Booking, taken.id))
+    bookings.cancel(member(people["arm_coord"]), session.get(Booking, taken.id))
     session.commit()
     response = coordinator.post(
         f"/series/skips/{skip.id}/readd", data={"csrf_token": token(coordinator, detail_url)}
@@ -774,7 +820,9 @@ def test_series_skips_a_taken_date_which_can_be_readded_once_freed(
     assert (
         session.scalar(
             sa.select(sa.func.count(Booking.id)).where(
-                Booking.series_id == series.id, Booking.status == BookingStatus.CONFIRMED
+                Booking.origin_kind == OriginKind.SERIES,
+                Booking.origin_id == series.id,
+                Booking.status == BookingStatus.CONFIRMED,
             )
         )
         == 3
@@ -783,18 +831,18 @@ def test_series_skips_a_taken_date_which_can_be_readded_once_freed(
     assert "Club tricot" in listing and "de 14 h à 16 h" in listing
 
 
-def test_a_series_can_be_stopped_from_a_date(coordinator, session, make_room, two_residences):
+def test_a_series_can_be_stopped_from_a_date(
+    coordinator, session, make_room, two_residences, create_booking
+):
     arm, _bezu, people = two_residences
     room = make_room(name="Atelier")
     start = today(arm) + dt.timedelta(days=1)
     series, made, _ = bookings.create_series(
-        people["arm_coord"],
+        member(people["arm_coord"]),
         room,
-        weekday=start.weekday(),
+        weekly=Weekly(weekday=start.weekday(), first=start, until=start + dt.timedelta(days=28)),
         start_time=dt.time(14),
         end_time=dt.time(16),
-        first_date=start,
-        until=start + dt.timedelta(days=28),
         purpose="Club tricot",
     )
     session.commit()
@@ -811,14 +859,16 @@ def test_a_series_can_be_stopped_from_a_date(coordinator, session, make_room, tw
     statuses = [
         b.status
         for b in session.scalars(
-            sa.select(Booking).where(Booking.series_id == series.id).order_by(Booking.start_at)
+            sa.select(Booking)
+            .where(Booking.origin_kind == OriginKind.SERIES, Booking.origin_id == series.id)
+            .order_by(Booking.start_at)
         )
     ]
     assert statuses == [BookingStatus.CONFIRMED] * 2 + [BookingStatus.CANCELLED] * 3
     assert session.get(BookingSeries, series.id).until == stop - dt.timedelta(days=1)
     # The freed Tuesday can be booked by a resident again.
     assert (
-        bookings.create_booking(people["arm_res"], room, at(stop, 14), at(stop, 15)).status
+        create_booking(people["arm_res"], room, at(stop, 14), at(stop, 15)).status
         is BookingStatus.CONFIRMED
     )
     bad = coordinator.post(

@@ -1,0 +1,250 @@
+"""What is free: the slots a resident can tap, the week of a room, the ends one may choose.
+
+Reading only. Slots and week periods are in the residence's local time (what people read and
+what links carry, DESIGN §5); what is stored is compared in UTC. Every query is scoped to one
+room and one window, so a page's number of queries does not grow with the bookings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from app.core.db import utcnow
+from app.core.timeutils import Period, local_today, to_local, to_utc
+from app.extensions import db
+from app.rooms.models import Closure, Room
+from app.rooms.services import closures_during
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A free period, in the residence's local time, on one unit."""
+
+    start: dt.datetime
+    end: dt.datetime
+    unit_id: int
+
+    @property
+    def nights(self) -> int:
+        return (self.end.date() - self.start.date()).days
+
+
+@dataclass
+class Busy:
+    """What makes a unit unavailable in a window: confirmed bookings and closures (UTC)."""
+
+    bookings: list[Booking] = field(default_factory=list)
+    closures: list[Closure] = field(default_factory=list)
+
+    def unit_free(self, unit_id, start, end, buffer, ignore_id=None) -> bool:
+        block_end = end + buffer
+        for booking in self.bookings:
+            if booking.unit_id != unit_id or booking.id == ignore_id:
+                continue
+            if start < booking.block_end_at and booking.start_at < block_end:
+                return False
+        return True
+
+    def closure_at(self, start, end) -> Closure | None:
+        for closure in self.closures:
+            if start < closure.end_at and closure.start_at < end:
+                return closure
+        return None
+
+
+def load_busy(room: Room, period: Period) -> Busy:
+    """Confirmed bookings and closures touching ``period``: two queries."""
+    margin = dt.timedelta(minutes=room.buffer_minutes)
+    bookings = db.session.scalars(
+        sa.select(Booking).where(
+            Booking.room_id == room.id,
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.start_at < period.end + margin,
+            Booking.block_end_at > period.start,
+        )
+    ).all()
+    return Busy(list(bookings), closures_during(room, period))
+
+
+def booking_window(room: Room, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """First and last local dates on which a resident may start a booking."""
+    today = local_today(room.residence.tz, now)
+    return today, today + dt.timedelta(days=room.max_days_ahead)
+
+
+def candidates(room: Room, day: dt.date):
+    """The periods a resident could book starting on ``day`` (local, shortest allowed)."""
+    if room.by_nights:
+        yield (
+            dt.datetime.combine(day, room.checkin_time),
+            dt.datetime.combine(day + dt.timedelta(days=room.min_nights), room.checkout_time),
+        )
+        return
+    step = dt.timedelta(minutes=room.slot_minutes)
+    length = dt.timedelta(minutes=room.min_minutes)
+    for opening in room.openings_on(day.weekday()):
+        start = dt.datetime.combine(day, opening.opens)
+        close = dt.datetime.combine(day, opening.closes)
+        while start + length <= close:
+            yield start, start + length
+            start += step
+
+
+def free_slots(
+    room: Room, first_day: dt.date, last_day: dt.date, *, now: dt.datetime | None = None
+) -> dict[dt.date, list[Slot]]:
+    """Free slots per day between two local dates (inclusive), first free unit of each."""
+    now = now or utcnow()
+    tz = room.residence.tz
+    earliest, latest = booking_window(room, now)
+    first_day, last_day = max(first_day, earliest), min(last_day, latest)
+    result: dict[dt.date, list[Slot]] = {}
+    if first_day > last_day:
+        return result
+    busy = load_busy(
+        room, Period.days(first_day, last_day + dt.timedelta(days=room.max_nights), tz)
+    )
+    buffer = dt.timedelta(minutes=room.buffer_minutes)
+    day = first_day
+    while day <= last_day:
+        slots = []
+        for start, end in candidates(room, day):
+            start_utc, end_utc = to_utc(start, tz), to_utc(end, tz)
+            if start_utc < now or busy.closure_at(start_utc, end_utc):
+                continue
+            for unit in room.units:
+                if busy.unit_free(unit.id, start_utc, end_utc, buffer):
+                    slots.append(Slot(start, end, unit.id))
+                    break
+        result[day] = slots
+        day += dt.timedelta(days=1)
+    return result
+
+
+def next_free_slots(room: Room, after: dt.datetime, *, limit: int = 3, now=None) -> list[Slot]:
+    """The first free slots from a local time on, for "try one of these instead"."""
+    now = now or utcnow()
+    found: list[Slot] = []
+    day = after.date()
+    _, latest = booking_window(room, now)
+    while day <= latest and len(found) < limit:
+        chunk_end = min(day + dt.timedelta(days=6), latest)
+        for slots in free_slots(room, day, chunk_end, now=now).values():
+            found.extend(s for s in slots if s.start >= after)
+        day = chunk_end + dt.timedelta(days=1)
+    return found[:limit]
+
+
+def end_choices(room: Room, start: dt.datetime, chosen: dt.datetime | None = None):
+    """The ends a person may pick from ``start`` (local): on the slot grid up to the longest
+    booking and the closing time, or the allowed numbers of nights. A ``chosen`` end that
+    is not among them is kept (the service then says what is wrong with it)."""
+    choices = []
+    if room.by_nights:
+        for nights in range(room.min_nights, room.max_nights + 1):
+            choices.append(
+                dt.datetime.combine(start.date() + dt.timedelta(days=nights), room.checkout_time)
+            )
+    else:
+        opening = room.opening_at(start)
+        closes = dt.datetime.combine(start.date(), opening.closes) if opening else None
+        minutes = room.min_minutes
+        while minutes <= room.max_minutes:
+            candidate = start + dt.timedelta(minutes=minutes)
+            if closes is not None and candidate > closes:
+                break
+            choices.append(candidate)
+            minutes += room.slot_minutes
+    if chosen is not None and chosen not in choices:
+        choices.append(chosen)
+        choices.sort()
+    return choices
+
+
+# ---------------------------------------------------------------------------------------
+# The week of a room.
+
+
+@dataclass(frozen=True, slots=True)
+class WeekPeriod:
+    """A part of a unit's day in the week view (local): free, busy (a booking) or closed."""
+
+    start: dt.datetime
+    end: dt.datetime
+    kind: str  # "free", "busy", "closed"
+    booking: Booking | None = None
+
+
+@dataclass
+class WeekDay:
+    day: dt.date
+    units: dict[int, list[WeekPeriod]]
+    # Rooms booked by nights: whether the night after this day is taken, per unit.
+    night_taken: dict[int, bool]
+
+
+def _clip(start_utc, end_utc, day: dt.date, tz) -> tuple[dt.datetime, dt.datetime]:
+    return (
+        max(to_local(start_utc, tz), dt.datetime.combine(day, dt.time.min)),
+        min(to_local(end_utc, tz), dt.datetime.combine(day, dt.time.max)),
+    )
+
+
+def _day_periods(room: Room, day: dt.date, taken: list[WeekPeriod]) -> list[WeekPeriod]:
+    """The day's busy and closed periods, and the free ones between them within the
+    opening hours (rooms by slots)."""
+    periods = list(taken)
+    if room.by_nights:
+        return sorted(periods, key=lambda p: p.start)
+    for opening in room.openings_on(day.weekday()):
+        cursor = dt.datetime.combine(day, opening.opens)
+        close = dt.datetime.combine(day, opening.closes)
+        for period in sorted(taken, key=lambda p: p.start):
+            if period.end <= cursor or period.start >= close:
+                continue
+            if period.start > cursor:
+                periods.append(WeekPeriod(cursor, period.start, "free"))
+            cursor = max(cursor, period.end)
+        if cursor < close:
+            periods.append(WeekPeriod(cursor, close, "free"))
+    periods.sort(key=lambda p: (p.start, p.kind != "free"))
+    return periods
+
+
+def week_view(room: Room, monday: dt.date) -> list[WeekDay]:
+    """Busy, closed and free periods of each unit for the 7 days from ``monday``."""
+    tz = room.residence.tz
+    window = Period.days(monday, monday + dt.timedelta(days=6), tz)
+    bookings = db.session.scalars(
+        sa.select(Booking).where(
+            Booking.room_id == room.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.start_at < window.end,
+            Booking.end_at > window.start,
+        )
+    ).all()
+    closures = closures_during(room, window)
+    week = []
+    for offset in range(7):
+        day = monday + dt.timedelta(days=offset)
+        today = Period.days(day, day, tz)
+        closed = [
+            WeekPeriod(*_clip(c.start_at, c.end_at, day, tz), "closed")
+            for c in closures
+            if today.overlaps(c.start_at, c.end_at)
+        ]
+        units, nights = {}, {}
+        for unit in room.units:
+            taken = [
+                WeekPeriod(*_clip(b.start_at, b.end_at, day, tz), "busy", b)
+                for b in bookings
+                if b.unit_id == unit.id and today.overlaps(b.start_at, b.end_at)
+            ] + closed
+            units[unit.id] = _day_periods(room, day, taken)
+            nights[unit.id] = any(p.end.time() >= dt.time(23, 59) for p in taken)
+        week.append(WeekDay(day, units, nights))
+    return week
