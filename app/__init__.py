@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -10,9 +10,16 @@ from werkzeug.routing import IntegerConverter
 from app.config import default_config
 from app.core import bench, errors, htmx, i18n, security
 from app.core.db import MAX_ID
+from app.core.templating import LocalizedEnvironment
 from app.core.tenancy import load_current_residence
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.extensions import htmx as htmx_ext
+
+
+class MaisonCommune(Flask):
+    """Flask, with templates compiled once per language (``core.templating``)."""
+
+    jinja_environment = LocalizedEnvironment
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -22,7 +29,7 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(
+    app = MaisonCommune(
         __name__,
         instance_relative_config=True,
         template_folder="../templates",
@@ -32,6 +39,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_prefixed_env()
     if config:
         app.config.from_mapping(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.pop("pool_pre_ping", None)  # a file does not go away like a server
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config["DEV"]:
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
@@ -72,11 +83,20 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    login_manager.session_protection = "basic"
+    # No "session protection": it only marks a session "not fresh" when the IP or browser
+    # changes (a phone between Wi-Fi and 4G), which nothing here uses, and it costs a hash and
+    # a cookie rewrite per request. Session versions end stolen or old sessions instead.
+    login_manager.session_protection = None
     babel.init_app(app, locale_selector=i18n.get_locale, timezone_selector=i18n.get_timezone)
+    i18n.install_template_gettext(app)
     csrf.init_app(app)
     htmx_ext.init_app(app)
     limiter.init_app(app)
+    # Only a few routes are limited (login, invitations), by their decorators, which check
+    # their limits when called. There are no application-wide limits, so Flask-Limiter's
+    # check before every request (a good share of a light request's time) has nothing to do.
+    hook = limiter._check_request_limit
+    app.before_request_funcs[None] = [f for f in app.before_request_funcs[None] if f != hook]
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -105,16 +125,23 @@ def refuse_nul_bytes() -> None:
     """A NUL character is never typed by a person, and PostgreSQL refuses it in text: 400."""
     from flask import abort, request
 
-    for values in (request.args, request.form):
+    sources = (request.args, request.form) if request.method == "POST" else (request.args,)
+    for values in sources:
         for value in values.values():
             if "\x00" in value:
                 abort(400)
+
+
+# Pages that are for no one in particular: no person, residence or language to work out.
+IMPERSONAL_ENDPOINTS = {"static", "pages.healthz", "bookings.calendar_feed"}
 
 
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def before_request():
         refuse_nul_bytes()
+        if request.endpoint in IMPERSONAL_ENDPOINTS:
+            return
         load_current_residence()
         i18n.remember_lang_choice()
 
@@ -127,11 +154,28 @@ def _register_request_hooks(app: Flask) -> None:
             g.pop(key, None)
 
 
+_FIXED_URLS: dict = {}
+
+
+def fixed_url(endpoint: str, **values) -> str:
+    """``url_for`` of a URL that never changes while the app runs (stylesheets, the menu),
+    worked out once: the layout of every page has a dozen of them."""
+    from flask import url_for
+
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    url = _FIXED_URLS.get(key)
+    if url is None:
+        url = _FIXED_URLS[key] = url_for(endpoint, **values)
+    return url
+
+
 def _register_template_helpers(app: Flask) -> None:
     from app.core.permissions import Role, has_role
     from app.core.timewords import request_words
 
-    app.jinja_env.globals.update(is_partial=htmx.is_partial, has_role=has_role, Role=Role)
+    app.jinja_env.globals.update(
+        is_partial=htmx.is_partial, has_role=has_role, Role=Role, fixed_url=fixed_url
+    )
 
     @app.context_processor
     def layout_context():

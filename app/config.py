@@ -43,6 +43,8 @@ def default_config(instance_path: str) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        # A database server may have been restarted: test a pooled connection before using it
+        # (create_app drops this for SQLite, a file).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # DEV: plain-http development server (no Secure cookies, no HSTS).
         "DEV": False,

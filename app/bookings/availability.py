@@ -8,12 +8,13 @@ room and one window, so a page's number of queries does not grow with the bookin
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
-from app.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
-from app.core.db import utcnow
+from app.bookings.models import ACTIVE_STATUSES, LONGEST_BLOCK, Booking, BookingStatus
+from app.core.db import built_once, utcnow
 from app.core.timeutils import Period, local_today, to_local, to_utc
 from app.extensions import db
 from app.rooms.models import Closure, Room
@@ -33,41 +34,65 @@ class Slot:
         return (self.end.date() - self.start.date()).days
 
 
-@dataclass
 class Busy:
-    """What makes a unit unavailable in a window: confirmed bookings and closures (UTC)."""
+    """What makes a unit unavailable in a window, as plain UTC intervals (a page tests many
+    slots against them): confirmed bookings with their cleaning time, per unit, and
+    closures (which close every unit)."""
 
-    bookings: list[Booking] = field(default_factory=list)
-    closures: list[Closure] = field(default_factory=list)
+    def __init__(self, rows=()):
+        self._taken: dict[int, list[tuple[dt.datetime, dt.datetime, int]]] = {}
+        self._closed: list[tuple[dt.datetime, dt.datetime]] = []
+        for unit_id, start, end, booking_id in rows:
+            if booking_id is None:
+                self._closed.append((start, end))
+            else:
+                self._taken.setdefault(unit_id, []).append((start, end, booking_id))
 
     def unit_free(self, unit_id, start, end, buffer, ignore_id=None) -> bool:
         block_end = end + buffer
-        for booking in self.bookings:
-            if booking.unit_id != unit_id or booking.id == ignore_id:
-                continue
-            if start < booking.block_end_at and booking.start_at < block_end:
+        for taken_start, taken_end, booking_id in self._taken.get(unit_id, ()):
+            if start < taken_end and taken_start < block_end and booking_id != ignore_id:
                 return False
         return True
 
-    def closure_at(self, start, end) -> Closure | None:
-        for closure in self.closures:
-            if start < closure.end_at and closure.start_at < end:
-                return closure
-        return None
+    def closed_at(self, start, end) -> bool:
+        return any(
+            start < closed_end and closed_start < end for closed_start, closed_end in self._closed
+        )
+
+
+def _busy_query():
+    """Bookings holding a room and its closures in a window, as plain rows (built once:
+    only the values change)."""
+    room_id, start, end = sa.bindparam("room_id"), sa.bindparam("start"), sa.bindparam("end")
+    earliest = sa.bindparam("earliest")
+    taken = sa.select(Booking.unit_id, Booking.start_at, Booking.block_end_at, Booking.id).where(
+        Booking.room_id == room_id,
+        Booking.status == BookingStatus.CONFIRMED,
+        Booking.start_at > earliest,
+        Booking.start_at < end,
+        Booking.block_end_at > start,
+    )
+    closed = sa.select(
+        sa.literal(None, sa.Integer), Closure.start_at, Closure.end_at, sa.literal(None, sa.Integer)
+    ).where(Closure.room_id == room_id, Closure.start_at < end, Closure.end_at > start)
+    return sa.union_all(taken, closed)
+
+
+_BUSY = _busy_query()
 
 
 def load_busy(room: Room, period: Period) -> Busy:
-    """Confirmed bookings and closures touching ``period``: two queries."""
-    margin = dt.timedelta(minutes=room.buffer_minutes)
-    bookings = db.session.scalars(
-        sa.select(Booking).where(
-            Booking.room_id == room.id,
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.start_at < period.end + margin,
-            Booking.block_end_at > period.start,
-        )
-    ).all()
-    return Busy(list(bookings), closures_during(room, period))
+    """Confirmed bookings (with their cleaning time) and closures touching ``period``: one
+    query of plain rows."""
+    end = period.end + dt.timedelta(minutes=room.buffer_minutes)
+    values = {
+        "room_id": room.id,
+        "start": period.start,
+        "end": end,
+        "earliest": period.start - LONGEST_BLOCK,
+    }
+    return Busy(db.session.execute(_BUSY, values).all())
 
 
 def booking_window(room: Room, now: dt.datetime) -> tuple[dt.date, dt.date]:
@@ -109,16 +134,17 @@ def free_slots(
         room, Period.days(first_day, last_day + dt.timedelta(days=room.max_nights), tz)
     )
     buffer = dt.timedelta(minutes=room.buffer_minutes)
+    unit_ids = [unit.id for unit in room.units]
     day = first_day
     while day <= last_day:
         slots = []
         for start, end in candidates(room, day):
             start_utc, end_utc = to_utc(start, tz), to_utc(end, tz)
-            if start_utc < now or busy.closure_at(start_utc, end_utc):
+            if start_utc < now or busy.closed_at(start_utc, end_utc):
                 continue
-            for unit in room.units:
-                if busy.unit_free(unit.id, start_utc, end_utc, buffer):
-                    slots.append(Slot(start, end, unit.id))
+            for unit_id in unit_ids:
+                if busy.unit_free(unit_id, start_utc, end_utc, buffer):
+                    slots.append(Slot(start, end, unit_id))
                     break
         result[day] = slots
         day += dt.timedelta(days=1)
@@ -215,18 +241,32 @@ def _day_periods(room: Room, day: dt.date, taken: list[WeekPeriod]) -> list[Week
     return periods
 
 
-def week_view(room: Room, monday: dt.date) -> list[WeekDay]:
-    """Busy, closed and free periods of each unit for the 7 days from ``monday``."""
+@built_once
+def _week_query(with_people: bool):
+    query = sa.select(Booking)
+    if with_people:
+        query = query.options(joinedload(Booking.user))
+    return query.where(
+        Booking.room_id == sa.bindparam("room_id"),
+        Booking.status.in_(ACTIVE_STATUSES),
+        Booking.start_at > sa.bindparam("earliest"),
+        Booking.start_at < sa.bindparam("end"),
+        Booking.end_at > sa.bindparam("start"),
+    )
+
+
+def week_view(room: Room, monday: dt.date, *, with_people: bool = False) -> list[WeekDay]:
+    """Busy, closed and free periods of each unit for the 7 days from ``monday``
+    (``with_people``: the bookers are loaded with the bookings, for their names)."""
     tz = room.residence.tz
     window = Period.days(monday, monday + dt.timedelta(days=6), tz)
-    bookings = db.session.scalars(
-        sa.select(Booking).where(
-            Booking.room_id == room.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.start_at < window.end,
-            Booking.end_at > window.start,
-        )
-    ).all()
+    values = {
+        "room_id": room.id,
+        "start": window.start,
+        "end": window.end,
+        "earliest": window.start - LONGEST_BLOCK,
+    }
+    bookings = db.session.scalars(_week_query(with_people), values).all()
     closures = closures_during(room, window)
     week = []
     for offset in range(7):

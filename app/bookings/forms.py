@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -20,6 +19,7 @@ from app.core.forms import (
     date_field,
     time_field,
 )
+from app.core.i18n import lazy_gettext as _l
 from app.core.recurrence import Weekly
 from app.core.timeutils import Period
 

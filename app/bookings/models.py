@@ -13,10 +13,10 @@ import enum
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, UTCDateTime, utcnow
+from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role
 from app.extensions import db
 from app.residences.models import Home, Membership
@@ -42,6 +42,10 @@ STATUS_LABELS = {
     BookingStatus.DECLINED: _l("Refusée"),
 }
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+# No booking lasts longer (checked by the services): so a booking that touches a period
+# started at most this long before it, and an index on (room, start) finds it.
+LONGEST_BOOKING = dt.timedelta(days=62)
+LONGEST_BLOCK = LONGEST_BOOKING + dt.timedelta(days=1)  # with the cleaning time
 OVERLAP_DECLINED = _l("Une autre demande a été acceptée pour ces dates. Choisissez d'autres dates.")
 
 
@@ -107,6 +111,10 @@ class SeriesSkip(db.Model):
 
     __table_args__ = (sa.UniqueConstraint("series_id", "date"),)
 
+    @property
+    def residence_id(self) -> int:
+        return self.series.residence_id
+
 
 class Booking(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,6 +167,7 @@ class Booking(TimestampMixin, db.Model):
         sa.CheckConstraint("start_at < end_at", name="period"),
         sa.CheckConstraint("end_at <= block_end_at", name="block"),
         sa.Index("ix_booking_unit_period", "unit_id", "start_at", "block_end_at"),
+        sa.Index("ix_booking_room_start", "room_id", "start_at"),
         sa.Index("ix_booking_origin", "origin_kind", "origin_id"),
     )
 
@@ -173,6 +182,16 @@ class Booking(TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @classmethod
+    def touching(cls, period) -> list:
+        """Conditions for bookings whose held time (cleaning included) overlaps ``period``,
+        bounded below so that the (room, start) index is used."""
+        return [
+            cls.start_at > period.start - LONGEST_BLOCK,
+            cls.start_at < period.end,
+            cls.block_end_at > period.start,
+        ]
 
     @property
     def reason_text(self):

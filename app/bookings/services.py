@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.bookings.availability import booking_window, load_busy, next_free_slots
 from app.bookings.models import (
     ACTIVE_STATUSES,
+    LONGEST_BOOKING,
     PERSON,
     Booking,
     BookingSeries,
@@ -28,8 +28,9 @@ from app.bookings.models import (
     SeriesSkip,
 )
 from app.core.audit import record
-from app.core.db import utcnow
+from app.core.db import built_once, utcnow
 from app.core.errors import Conflict, DomainError, NotAllowed
+from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
 from app.core.recurrence import Weekly
 from app.core.timeutils import Period, day_start, local_today, to_local, week_start
@@ -108,6 +109,10 @@ class UnknownUnit(BookingRefused):
     default_message = _l("Cet équipement n'existe pas dans cette salle.")
 
 
+class TooLongAltogether(BookingRefused):
+    default_message = _l("Une réservation dure deux mois au plus. Faites-en plusieurs.")
+
+
 class RoomArchived(BookingRefused):
     default_message = _l("Cette salle ne se réserve plus.")
 
@@ -140,6 +145,8 @@ def check_rules(
     the household ``home_id`` (the person alone when they have no home)."""
     if not period.is_valid:
         raise InvalidPeriod(field="end")
+    if period.end - period.start > LONGEST_BOOKING:
+        raise TooLongAltogether(field="end")
     if period.start < now:
         raise InPast(field="start")
     start, end = period.local(room.residence.tz)
@@ -433,8 +440,7 @@ def overlapping_pending(booking: Booking) -> list[Booking]:
                 Booking.unit_id == booking.unit_id,
                 Booking.id != booking.id,
                 Booking.status == BookingStatus.PENDING,
-                Booking.start_at < booking.block_end_at,
-                Booking.block_end_at > booking.start_at,
+                *Booking.touching(Period(booking.start_at, booking.block_end_at)),
             )
             .order_by(Booking.created_at)
         )
@@ -496,48 +502,58 @@ def _with_card_data(query):
     )
 
 
-def bookings_of(member: Membership, *, limit: int = 200) -> list[Booking]:
-    """The person's bookings in the residence, latest first."""
-    return list(
-        db.session.scalars(
-            _with_card_data(sa.select(Booking))
-            .where(Booking.residence_id == member.residence_id, Booking.user_id == member.user_id)
-            .order_by(Booking.start_at.desc())
-            .limit(limit)
-        ).unique()
+def _of_member():
+    return _with_card_data(sa.select(Booking)).where(
+        Booking.residence_id == sa.bindparam("residence_id"),
+        Booking.user_id == sa.bindparam("user_id"),
     )
 
 
-def split_bookings(bookings: list[Booking], now: dt.datetime):
-    """(upcoming soonest first, past latest first, cancelled or declined latest first)."""
-    upcoming = sorted(
-        (b for b in bookings if b.is_active and b.end_at > now), key=lambda b: b.start_at
+@built_once
+def _upcoming_query():
+    return (
+        _of_member()
+        .where(Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > sa.bindparam("now"))
+        .order_by(Booking.start_at)
+        .limit(sa.bindparam("limit"))
     )
-    past = sorted(
-        (b for b in bookings if b.is_active and b.end_at <= now),
-        key=lambda b: b.start_at,
-        reverse=True,
-    )
-    ended = sorted((b for b in bookings if not b.is_active), key=lambda b: b.start_at, reverse=True)
-    return upcoming, past, ended
 
 
-def next_bookings(member: Membership, *, limit: int = 3, now=None) -> list[Booking]:
-    """The person's next active bookings (home page)."""
-    now = now or utcnow()
-    return list(
-        db.session.scalars(
-            _with_card_data(sa.select(Booking))
-            .where(
-                Booking.residence_id == member.residence_id,
-                Booking.user_id == member.user_id,
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.end_at > now,
-            )
-            .order_by(Booking.start_at)
-            .limit(limit)
-        ).unique()
+@built_once
+def _history_query():
+    ended = ~Booking.status.in_(ACTIVE_STATUSES)
+    return (
+        _of_member()
+        .where(sa.or_(Booking.end_at <= sa.bindparam("now"), ended))
+        .order_by(Booking.start_at.desc())
+        .limit(sa.bindparam("limit"))
     )
+
+
+def upcoming_bookings(member: Membership, *, now=None, limit: int = 50) -> list[Booking]:
+    """The person's bookings still to come (requests included), soonest first."""
+    values = {
+        "residence_id": member.residence_id,
+        "user_id": member.user_id,
+        "now": now or utcnow(),
+        "limit": limit,
+    }
+    return list(db.session.scalars(_upcoming_query(), values).unique())
+
+
+def booking_history(member: Membership, *, now=None, limit: int = 10):
+    """(the last ``limit`` past bookings, the last ``limit`` cancelled or declined), latest
+    first: a page of "Mes réservations" stays short after years of bookings."""
+    values = {
+        "residence_id": member.residence_id,
+        "user_id": member.user_id,
+        "now": now or utcnow(),
+        "limit": 4 * limit,
+    }
+    recent = list(db.session.scalars(_history_query(), values).unique())
+    past = [b for b in recent if b.is_active][:limit]
+    cancelled = [b for b in recent if not b.is_active][:limit]
+    return past, cancelled
 
 
 def feed_bookings(user_id: int) -> list[Booking]:
@@ -565,7 +581,7 @@ def bookings_during(room: Room, period: Period) -> list[Booking]:
             .where(
                 Booking.room_id == room.id,
                 Booking.status.in_(ACTIVE_STATUSES),
-                Booking.start_at < period.end,
+                *Booking.touching(period),
                 Booking.end_at > period.start,
             )
             .order_by(Booking.start_at)

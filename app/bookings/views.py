@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -22,8 +21,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, ngettext
-from flask_babel import gettext as _
+from flask_babel import force_locale
 from flask_login import current_user, login_required
 
 from app.bookings import availability, services
@@ -42,21 +40,23 @@ from app.core.db import utcnow
 from app.core.errors import DomainError
 from app.core.forms import EmptyForm
 from app.core.htmx import render_page_or_block
+from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
 from app.core.permissions import Role, ensure, has_role, require_role
 from app.core.tenancy import get_in_residence_or_404
 from app.core.timeutils import iso_minutes, local_today, parse_date, to_local, week_start
 from app.core.timewords import TimeWords, request_words, words
 from app.core.urls import safe_next
-from app.extensions import db
 from app.residences.services import active_member, active_members
 from app.rooms import services as rooms
 from app.rooms.forms import ClosureForm
 from app.rooms.models import Closure, Room
-from app.users.models import User
+from app.users.services import user_of_calendar
 
 bp = Blueprint("bookings", __name__)
 
 WHEN_CHOICES = ("today", "week", "date")
+MINE_UPCOMING, MINE_HISTORY = 10, 5
 
 
 @bp.app_template_global()
@@ -80,8 +80,9 @@ def series_rhythm(series: BookingSeries) -> str:
 
 
 def get_room(room_id: int) -> Room:
-    room = get_in_residence_or_404(Room, room_id)
-    if room.archived:
+    """A bookable room of the residence, with its rules (one query), else 404."""
+    room = rooms.room_with_rules(g.residence.id, room_id) if g.residence else None
+    if room is None or room.archived:
         abort(404)
     return room
 
@@ -114,9 +115,7 @@ def get_series(series_id: int) -> BookingSeries:
 
 def get_skip(skip_id: int) -> SeriesSkip:
     """A skipped date belongs to the residence of its series."""
-    skip = db.session.get(SeriesSkip, skip_id)
-    if skip is None or g.residence is None or skip.series.residence_id != g.residence.id:
-        abort(404)
+    skip = get_in_residence_or_404(SeriesSkip, skip_id)
     ensure(has_role(Role.COORDINATOR))
     return skip
 
@@ -222,18 +221,7 @@ def week(room_id: int):
     today = local_today(room.residence.tz, utcnow())
     monday = week_start(parse_date(request.args.get("start")) or today)
     show_names = room.residence.show_booker_names or has_role(Role.COORDINATOR)
-    days = availability.week_view(room, monday)
-    if show_names:
-        # The bookers' names in one query, however many bookings: ``booking.user`` then
-        # finds them in the session.
-        user_ids = {
-            p.booking.user_id
-            for day in days
-            for periods in day.units.values()
-            for p in periods
-            if p.booking is not None
-        }
-        db.session.scalars(sa.select(User).where(User.id.in_(user_ids))).all()
+    days = availability.week_view(room, monday, with_people=show_names)
     return render_template(
         "bookings/week.html",
         room=room,
@@ -359,8 +347,17 @@ def book(room_id: int):
 @login_required
 def mine():
     now = utcnow()
-    upcoming, past, ended = services.split_bookings(services.bookings_of(g.membership), now)
-    return render_template("bookings/mine.html", upcoming=upcoming, past=past, ended=ended, now=now)
+    # A page a resident reads to the end: the next bookings, and only the latest others.
+    upcoming = services.upcoming_bookings(g.membership, now=now, limit=MINE_UPCOMING + 1)
+    past, ended = services.booking_history(g.membership, now=now, limit=MINE_HISTORY)
+    return render_template(
+        "bookings/mine.html",
+        upcoming=upcoming[:MINE_UPCOMING],
+        more_upcoming=len(upcoming) > MINE_UPCOMING,
+        past=past,
+        ended=ended,
+        now=now,
+    )
 
 
 def _detail_page(booking: Booking):
@@ -762,7 +759,7 @@ def readd_skip(skip_id: int):
     return perform(
         readd,
         form=EmptyForm(),
-        page=lambda _error: _series_page(db.session.get(BookingSeries, series.id)),
+        page=lambda _error: _series_page(series),
         message=_("Le %(day)s est maintenant réservé pour la série.", day=tw.day(day)),
         success=lambda _booking: url_for("bookings.series_detail", series_id=series.id),
     )
@@ -797,7 +794,7 @@ def end_series(series_id: int):
 def calendar_feed(token: str):
     from icalendar import Calendar, Event
 
-    user = db.session.scalar(sa.select(User).where(User.calendar_token == token))
+    user = user_of_calendar(token)
     if user is None or not user.is_active:
         abort(404)
     now = utcnow()

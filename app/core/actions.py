@@ -20,12 +20,12 @@ from typing import Any
 
 from flask import flash, make_response, redirect
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from wtforms import FieldList
 
 from app.core.db import write_lock
 from app.core.errors import Conflict, DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 
 CONFLICT = _l(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -73,6 +74,12 @@ def configure_sqlite(dbapi_connection, connection_record) -> None:
     if dbapi_connection.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def built_once(build):
+    """A query built once and kept (SQLAlchemy then reuses its compiled form and cache key);
+    what changes between calls are its bind parameters. For the queries of every page."""
+    return functools.cache(build)
 
 
 def database_answers() -> bool:

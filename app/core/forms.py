@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, IntegerField, SelectField, TimeField
 from wtforms.fields.choices import SelectChoice
@@ -16,6 +15,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from wtforms.widgets import HiddenInput
 
 from app.core.db import MAX_ID
+from app.core.i18n import lazy_gettext as _l
 from app.core.timeutils import iso_minutes, parse_local, reasonable
 
 UNREADABLE_TIME = _l(

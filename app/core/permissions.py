@@ -6,8 +6,9 @@ import enum
 from functools import wraps
 
 from flask import abort, g
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from app.core.i18n import lazy_gettext as _l
 
 
 class Role(enum.StrEnum):

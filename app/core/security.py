@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_login import current_user
+from flask import Flask, g, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,11 +22,14 @@ def init_app(app: Flask) -> None:
         if not app.config["DEV"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # Pages with personal data must not stay in a shared tablet's cache.
-        # (A view may allow a private cache, as for a room's photo.)
+        # (A view may allow a private cache, as for a room's photo.) Whether someone is
+        # logged in is only asked if the request already knows: a health check or a
+        # stylesheet does not load a person.
+        user = g.get("_login_user")
         if (
             request.endpoint != "static"
             and not response.cache_control.private
-            and (current_user.is_authenticated or response.mimetype == "text/html")
+            and ((user is not None and user.is_authenticated) or response.mimetype == "text/html")
         ):
             headers["Cache-Control"] = "no-store"
         return response

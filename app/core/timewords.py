@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -32,13 +33,17 @@ def _translations(locale: str, directories: tuple[str, ...]) -> NullTranslations
     return merged
 
 
+# Where the catalogues are when no app says otherwise (a script, a test without an app).
+DEFAULT_DIRECTORY = str(Path(__file__).resolve().parents[2] / "translations")
+
+
 def _directories() -> tuple[str, ...]:
     from flask_babel import get_babel
 
     try:
         return tuple(get_babel().translation_directories)
-    except (RuntimeError, KeyError):  # outside an app: the source language (French) only
-        return ()
+    except (RuntimeError, KeyError):
+        return (DEFAULT_DIRECTORY,)
 
 
 class TimeWords:

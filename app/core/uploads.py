@@ -13,11 +13,11 @@ import secrets
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.core.db import on_commit, on_rollback
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the most a phone takes

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.bookings import services as bookings
 from app.core.db import database_answers, utcnow
+from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, has_role
 from app.residents import services as residents
 
@@ -49,7 +49,7 @@ def home():
         pending = residents.count_not_activated(g.residence.id)
     return render_template(
         "pages/home.html",
-        next_bookings=bookings.next_bookings(g.membership),
+        next_bookings=bookings.upcoming_bookings(g.membership, limit=3),
         now=utcnow(),
         pending_invitations=pending,
         sections=SECTIONS,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.core.actions import perform
 from app.core.forms import EmptyForm
+from app.core.i18n import gettext as _
 from app.residences.services import membership_for_switch
 
 bp = Blueprint("residences", __name__, url_prefix="/residence")

@@ -6,11 +6,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from app.core.audit import record
 from app.core.db import utcnow
 from app.core.errors import DomainError, NotAllowed
+from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role
 from app.extensions import db
 from app.residences.models import Home, Membership, Residence

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from app.core.actions import perform
 from app.core.forms import EmptyForm
 from app.core.htmx import render_page_or_block
+from app.core.i18n import gettext as _
 from app.core.permissions import Role, ensure, require_role
 from app.core.tenancy import get_for_coordinator_or_404
 from app.residences.models import Membership

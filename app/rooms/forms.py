@@ -10,7 +10,6 @@ import datetime as dt
 import os
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -33,6 +32,7 @@ from wtforms.validators import (
 )
 
 from app.core.forms import date_field, number_field, time_field
+from app.core.i18n import lazy_gettext as _l
 from app.core.timeutils import Period
 from app.core.uploads import MAX_BYTES
 from app.rooms.models import BookingMode

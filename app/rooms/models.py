@@ -6,10 +6,10 @@ import datetime as dt
 import enum
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, UTCDateTime
+from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role
 from app.extensions import db
 from app.residences.models import Membership, Residence

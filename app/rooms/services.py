@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import uploads
 from app.core.audit import record
+from app.core.db import built_once
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
 from app.core.timeutils import Period
 from app.core.timewords import TimeWords
@@ -61,12 +63,42 @@ class InvalidPeriod(DomainError):
 # Reading.
 
 
-def rooms_of(residence_id: int, *, archived: bool | None = False) -> list[Room]:
-    """The residence's rooms by name (``archived=None``: all of them)."""
-    query = sa.select(Room).where(Room.residence_id == residence_id)
+@built_once
+def _rooms_query(archived: bool | None):
+    query = (
+        sa.select(Room)
+        .options(selectinload(Room.units))
+        .where(Room.residence_id == sa.bindparam("residence_id"))
+    )
     if archived is not None:
         query = query.where(Room.archived.is_(archived))
-    return list(db.session.scalars(query.order_by(sa.func.lower(Room.name), Room.id)))
+    return query.order_by(sa.func.lower(Room.name), Room.id)
+
+
+def rooms_of(residence_id: int, *, archived: bool | None = False) -> list[Room]:
+    """The residence's rooms by name (``archived=None``: all of them), with their units."""
+    return list(db.session.scalars(_rooms_query(archived), {"residence_id": residence_id}))
+
+
+@built_once
+def _room_with_rules_query():
+    return (
+        sa.select(Room)
+        .options(joinedload(Room.openings), joinedload(Room.units))
+        .where(Room.id == sa.bindparam("room_id"), Room.residence_id == sa.bindparam("residence"))
+    )
+
+
+def room_with_rules(residence_id: int, room_id: int) -> Room | None:
+    """A room of the residence with its opening hours and units, in one query (the pages
+    that work out what is free need all of them)."""
+    return (
+        db.session.scalars(
+            _room_with_rules_query(), {"room_id": room_id, "residence": residence_id}
+        )
+        .unique()
+        .one_or_none()
+    )
 
 
 def closures_ahead(room: Room, now: dt.datetime) -> list[Closure]:
@@ -80,16 +112,22 @@ def closures_ahead(room: Room, now: dt.datetime) -> list[Closure]:
     )
 
 
-def closures_during(room: Room, period: Period) -> list[Closure]:
-    return list(
-        db.session.scalars(
-            sa.select(Closure).where(
-                Closure.room_id == room.id,
-                Closure.start_at < period.end,
-                Closure.end_at > period.start,
-            )
+@built_once
+def _closures_during_query():
+    return (
+        sa.select(Closure)
+        .where(
+            Closure.room_id == sa.bindparam("room_id"),
+            Closure.start_at < sa.bindparam("end"),
+            Closure.end_at > sa.bindparam("start"),
         )
+        .order_by(Closure.start_at)
     )
+
+
+def closures_during(room: Room, period: Period) -> list[Closure]:
+    values = {"room_id": room.id, "start": period.start, "end": period.end}
+    return list(db.session.scalars(_closures_during_query(), values))
 
 
 # ---------------------------------------------------------------------------------------

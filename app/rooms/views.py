@@ -6,12 +6,12 @@ What is free and booking a room are ``app.bookings`` pages (the layer above).
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, render_template, request, send_from_directory, url_for
-from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.core import uploads
 from app.core.actions import perform
 from app.core.forms import EmptyForm
+from app.core.i18n import gettext as _
 from app.core.permissions import Role, ensure, require_role
 from app.core.tenancy import get_in_residence_or_404
 from app.residences.services import set_show_booker_names

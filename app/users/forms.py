@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.core.i18n import lazy_gettext as _l
 
 PASSWORD_HELP = _l("Au moins 12 caractères. Une phrase facile à retenir convient très bien.")
 

@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from app.core.audit import record
-from app.core.db import utcnow
+from app.core.db import MAX_ID, built_once, utcnow
 from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
 from app.extensions import db
 from app.users.models import TEXT_SIZES, User
 
@@ -72,31 +72,37 @@ def check_username_available(username: str, *, exclude_user_id: int | None = Non
     return username
 
 
-def load_session_user(user_id: int, session_version: int) -> User | None:
-    """The user of a session cookie, with their memberships, residences and homes: one
-    query for what every page needs. None when the cookie is stale or the account closed."""
+@built_once
+def _session_user_query():
     from sqlalchemy.orm import joinedload
 
-    from app.core.db import MAX_ID
     from app.residences.models import Membership
 
+    return (
+        sa.select(User)
+        .options(
+            joinedload(User.memberships).joinedload(Membership.residence),
+            joinedload(User.memberships).joinedload(Membership.home),
+        )
+        .where(User.id == sa.bindparam("user_id"))
+    )
+
+
+def load_session_user(user_id: int, session_version: int) -> User | None:
+    """The user of a session cookie, with their memberships, residences and homes: one query
+    for what every page needs. None when the cookie is stale or the account is closed."""
     if not 0 < user_id <= MAX_ID:
         return None
-    user = (
-        db.session.scalars(
-            sa.select(User)
-            .options(
-                joinedload(User.memberships).joinedload(Membership.residence),
-                joinedload(User.memberships).joinedload(Membership.home),
-            )
-            .where(User.id == user_id)
-        )
-        .unique()
-        .one_or_none()
-    )
+    query = _session_user_query()
+    user = db.session.scalars(query, {"user_id": user_id}).unique().one_or_none()
     if user is None or user.session_version != session_version or not user.is_active:
         return None
     return user
+
+
+def user_of_calendar(token: str) -> User | None:
+    """Whose calendar feed a secret address is (None for an unknown or revoked one)."""
+    return db.session.scalar(sa.select(User).where(User.calendar_token == token))
 
 
 def find_login_user(login: str) -> User | None:

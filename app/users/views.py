@@ -12,12 +12,12 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.core.actions import perform
 from app.core.errors import DomainError
 from app.core.forms import EmptyForm
+from app.core.i18n import gettext as _
 from app.core.urls import safe_next
 from app.extensions import limiter
 from app.residents import services as residents

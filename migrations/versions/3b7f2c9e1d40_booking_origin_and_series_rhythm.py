@@ -1,4 +1,5 @@
-"""booking origin (person, series, activity) replaces series_id; series every N weeks
+"""booking origin (person, series, activity) replaces series_id; series every N weeks;
+index of a room's bookings by start
 
 Revision ID: 3b7f2c9e1d40
 Revises: 8466e8daa2c2
@@ -34,10 +35,12 @@ def upgrade():
         batch_op.drop_constraint(batch_op.f('fk_booking_series_id_booking_series'), type_='foreignkey')
         batch_op.drop_column('series_id')
         batch_op.create_index('ix_booking_origin', ['origin_kind', 'origin_id'], unique=False)
+        batch_op.create_index('ix_booking_room_start', ['room_id', 'start_at'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('booking', schema=None) as batch_op:
+        batch_op.drop_index('ix_booking_room_start')
         batch_op.drop_index('ix_booking_origin')
         batch_op.add_column(sa.Column('series_id', sa.Integer(), nullable=True))
     op.execute(

@@ -1,4 +1,6 @@
-"""bench/run.py must keep working: run it small (performance goals are its job, not pytest's)."""
+"""bench/run.py must keep working: run it small. Speed is reported, not checked (CI machines are
+noisy: that is the full benchmark's job); its query checks do count (answers 200, no query per
+booking, at most 2 queries before the view)."""
 
 from __future__ import annotations
 
@@ -13,19 +15,16 @@ from tests.concurrency.conftest import GUNICORN, ROOT
 pytestmark = pytest.mark.concurrency
 
 
-def test_benchmark_script_runs_and_query_counts_do_not_grow(tmp_path):
+def test_benchmark_script_runs_and_query_checks_pass(tmp_path):
     if not GUNICORN.exists():
         pytest.skip(f"gunicorn is not installed next to {sys.executable} (pip install gunicorn)")
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env["TMPDIR"] = str(tmp_path)  # its temporary SQLite database
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--days", "20", "--seconds", "0.5"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    command = [sys.executable, str(ROOT / "bench" / "run.py")]
+    command += ["--days", "20", "--seconds", "0.5", "--rounds", "1", "--no-speed-check"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     print(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr[-5000:]
-    assert "/bench/hello" in result.stdout and "SQL queries" in result.stdout
+    assert "bare hello" in result.stdout
+    assert "queries before the view" in result.stdout and "X-Query-Count" in result.stdout
+    assert "| `/healthz` | anonymous |" in result.stdout  # the Markdown table

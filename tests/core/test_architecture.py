@@ -55,3 +55,14 @@ def test_an_import_against_the_layers_breaks_them(project_copy, module, line):
     result = _lint(project_copy)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout or "broken" in result.stdout
+
+
+def test_views_never_commit_roll_back_or_lock():
+    """One commit per request, by the action runner (core/actions.py)."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "app").glob("*/views.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if any(word in line for word in (".commit(", ".rollback(", "write_lock", "BEGIN"))
+    ]
+    assert offenders == []

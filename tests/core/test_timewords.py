@@ -1,0 +1,83 @@
+"""Every date and time word comes from core/timewords, in the language asked for."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from app.core.timewords import words
+
+DAY = dt.date(2026, 12, 3)  # a Thursday
+
+
+def at(hour: int, minute: int = 0, day: dt.date = DAY) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute))
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("fr", ["jeudi 3 décembre", "14 h", "14 h 30", "minuit", "de 14 h à 16 h"]),
+        ("en", ["Thursday 3 December", "2 pm", "2:30 pm", "midnight", "from 2 pm to 4 pm"]),
+    ],
+)
+def test_days_and_hours_read_as_words(locale, expected):
+    tw = words(locale, this_year=2026)
+    assert [
+        tw.day(DAY),
+        tw.time(dt.time(14)),
+        tw.time(dt.time(14, 30)),
+        tw.time(dt.time(0)),
+        tw.hours(at(14), at(16)),
+    ] == expected
+
+
+def test_the_year_is_said_only_when_it_is_not_this_one():
+    assert words("fr", this_year=2026).day(DAY) == "jeudi 3 décembre"
+    assert words("fr", this_year=2027).day(DAY) == "jeudi 3 décembre 2026"
+    assert words("en", this_year=2026).day(DAY, year=True) == "Thursday 3 December 2026"
+
+
+def test_noon_and_midnight_in_english_are_words_not_12_am():
+    tw = words("en", this_year=2026)
+    assert tw.time(dt.time(12)) == "noon" and tw.time(dt.time(23, 59)) == "midnight"
+    assert tw.hours(at(22), at(23, 59)) == "from 10 pm to midnight"
+
+
+def test_periods_stays_and_spans():
+    fr = words("fr", this_year=2026)
+    assert fr.period(at(14), at(16)) == "jeudi 3 décembre, de 14 h à 16 h"
+    friday = DAY + dt.timedelta(days=1)
+    assert fr.period(at(14), at(11, day=friday)) == (
+        "du jeudi 3 décembre à 14 h au vendredi 4 décembre à 11 h"
+    )
+    assert fr.stay(at(15), at(11, day=DAY + dt.timedelta(days=2))) == (
+        "du jeudi 3 au samedi 5 décembre (2 nuits)"
+    )
+    assert fr.span(at(0), at(23, 59)) == "toute la journée"
+    assert fr.span(at(0), at(11)) == "jusqu'à 11 h"
+    assert fr.span(at(14), at(23, 59)) == "à partir de 14 h"
+
+
+def test_aware_times_are_shown_in_the_residences_time_zone():
+    utc = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
+    assert words("fr", "Europe/Paris", 2026).time(utc) == "14 h"  # summer time: UTC+2
+    assert words("fr", "America/Cayenne", 2026).time(utc) == "9 h"
+
+
+def test_durations_and_plurals():
+    fr, en = words("fr", this_year=2026), words("en", this_year=2026)
+    assert fr.duration(90) == "1 heure et 30 minutes"
+    assert fr.duration(48 * 60) == "2 jours"
+    assert en.duration(120) == "2 hours"
+    assert fr.nights(1) == "1 nuit" and en.nights(3) == "3 nights"
+    assert fr.weekly(1, 1, dt.time(14), dt.time(16)) == "chaque mardi de 14 h à 16 h"
+    assert (
+        en.weekly(1, 2, dt.time(14), dt.time(16)) == "every 2 weeks on Tuesday, from 2 pm to 4 pm"
+    )
+
+
+def test_words_are_worked_out_once_per_language():
+    assert words("fr", "Europe/Paris", 2026) is words("fr", "Europe/Paris", 2026)
+    assert words("xx", this_year=2026).locale == "fr"  # an unknown language reads French
