@@ -155,6 +155,28 @@ def app(request, database_url, shared_app):
 
 
 @pytest.fixture
+def other_app(database_url, shared_app):
+    """``other_app(**config)``: another app server on the test database (its connections are
+    closed at the end of the test, and the shared app gets its extensions back)."""
+    apps = []
+
+    def _make(**config):
+        made = make_app(database_url, **config)
+        apps.append(made)
+        return made
+
+    yield _make
+    from app.extensions import limiter
+
+    for made in apps:
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if apps:
+        limiter.init_app(shared_app)
+
+
+@pytest.fixture
 def session(app):
     """The app's database session, for arranging and checking data in tests."""
     with app.app_context():

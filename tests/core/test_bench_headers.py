@@ -27,10 +27,8 @@ def add_view_with_one_query(app, *, touch_user: bool) -> None:
         return "ok"
 
 
-def test_off_without_the_benchmark_setting(database_url):
-    from tests.conftest import make_app
-
-    response = make_app(database_url).test_client().get("/healthz")
+def test_off_without_the_benchmark_setting(other_app):
+    response = other_app().test_client().get("/healthz")
     assert "X-Query-Count" not in response.headers
     assert "X-Query-Count-Before-View" not in response.headers
 

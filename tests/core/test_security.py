@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app.config import TEST_CONFIG
-from tests.conftest import csrf_from, make_app
+from tests.conftest import csrf_from
 
 
 def test_a_form_post_without_csrf_token_is_refused(client, create_user):
@@ -76,8 +76,8 @@ def test_no_inline_script_or_style_attribute(client, auth, create_user):
 
 
 @pytest.mark.parametrize("dev", [False, True])
-def test_cookie_flags_and_hsts(database_url, dev):
-    app = make_app(database_url, DEV=dev)
+def test_cookie_flags_and_hsts(other_app, dev):
+    app = other_app(DEV=dev)
     client = app.test_client()
     response = client.get("/login")
     cookie = response.headers["Set-Cookie"]
@@ -86,8 +86,8 @@ def test_cookie_flags_and_hsts(database_url, dev):
     assert ("Strict-Transport-Security" in response.headers) is (not dev)
 
 
-def test_production_config_keeps_csrf_time_unlimited(database_url):
-    app = make_app(database_url)
+def test_production_config_keeps_csrf_time_unlimited(other_app):
+    app = other_app()
     assert app.config["WTF_CSRF_TIME_LIMIT"] is None
     assert TEST_CONFIG["TESTING"] is True
 

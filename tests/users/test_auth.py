@@ -189,15 +189,12 @@ def _redis_available() -> bool:
     RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
     RATELIMIT_KEY_PREFIX=f"mc-test-{uuid.uuid4().hex}",
 )
-def test_throttling_counts_in_redis_shared_by_all_servers(app, client, database_url, create_user):
-    from tests.conftest import make_app
-
+def test_throttling_counts_in_redis_shared_by_all_servers(app, client, other_app, create_user):
     create_user("jeanne")
     for _ in range(5):
         assert _post_login(client, "jeanne", "wrong password!").status_code == 422
     # A second app server sharing the Redis storage sees the same count.
-    other_server = make_app(
-        database_url,
+    other_server = other_app(
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
         RATELIMIT_KEY_PREFIX=app.config["RATELIMIT_KEY_PREFIX"],
