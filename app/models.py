@@ -2,6 +2,7 @@
 
 from app.bookings.models import Booking, BookingSeries, SeriesSkip
 from app.core.audit import AuditEvent
+from app.messages.models import Message
 from app.residences.models import Home, Membership, Organisation, Residence
 from app.residents.models import Invitation
 from app.rooms.models import Closure, Room, RoomOpening, RoomUnit
@@ -14,6 +15,7 @@ __all__ = [
     "Closure",
     "Home",
     "Invitation",
+    "Message",
     "Membership",
     "Organisation",
     "Residence",

@@ -35,6 +35,11 @@ class Residence(TimestampMixin, db.Model):
     default_locale: Mapped[str] = mapped_column(sa.String(8), default="fr")
     # Whether residents may see who booked a room (off by default: privacy).
     show_booker_names: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # How to reach the coordination, shown wherever the app says "prévenez la coordination"
+    # and on the invitation sheets. Set by the coordinator.
+    contact_phone: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")
+    contact_hours: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    contact_place: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="residences")
     homes: Mapped[list[Home]] = relationship(
@@ -46,6 +51,10 @@ class Residence(TimestampMixin, db.Model):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.contact_phone or self.contact_hours or self.contact_place)
 
 
 class Home(db.Model):
@@ -72,6 +81,8 @@ class Membership(TimestampMixin, db.Model):
     home_id: Mapped[int | None] = mapped_column(sa.ForeignKey("home.id"), index=True)
     # A deactivated membership keeps the person's past data but gives no access.
     deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Messages not read yet (kept here so that every page can show it without a query).
+    unread_messages: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship(back_populates="memberships")
     residence: Mapped[Residence] = relationship()

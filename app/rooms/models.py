@@ -34,6 +34,9 @@ class Room(TimestampMixin, db.Model):
     residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # In English, for residents who read the app in English (optional: French otherwise).
+    name_en: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    description_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     capacity: Mapped[int | None]
     accessibility: Mapped[str] = mapped_column(sa.Text, default="")
     photo: Mapped[str | None] = mapped_column(sa.String(200))
