@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.bookings.models import ACTIVE_STATUSES, LONGEST_BLOCK, Booking, BookingStatus
 from app.core.db import built_once, utcnow
-from app.core.timeutils import Period, local_today, to_local, to_utc
+from app.core.timeutils import Period, day_start, local_today, to_local, to_utc, week_start
 from app.extensions import db
 from app.rooms.models import Closure, Room
 from app.rooms.services import closures_during
@@ -197,11 +197,12 @@ def end_choices(room: Room, start: dt.datetime, chosen: dt.datetime | None = Non
 
 @dataclass(frozen=True, slots=True)
 class WeekPeriod:
-    """A part of a unit's day in the week view (local): free, busy (a booking) or closed."""
+    """A part of a unit's day in the week view (local): free, busy (a booking), closed, or
+    past (free time that has gone by)."""
 
     start: dt.datetime
     end: dt.datetime
-    kind: str  # "free", "busy", "closed"
+    kind: str  # "free", "busy", "closed", "past"
     booking: Booking | None = None
 
 
@@ -255,10 +256,31 @@ def _week_query(with_people: bool):
     )
 
 
-def week_view(room: Room, monday: dt.date, *, with_people: bool = False) -> list[WeekDay]:
-    """Busy, closed and free periods of each unit for the 7 days from ``monday``
-    (``with_people``: the bookers are loaded with the bookings, for their names)."""
+def _gone_by(periods: list[WeekPeriod], now: dt.datetime) -> list[WeekPeriod]:
+    """Free time before ``now`` (local) is past: it cannot be booked any more."""
+    result = []
+    for period in periods:
+        if period.kind != "free" or period.start >= now:
+            result.append(period)
+        elif period.end <= now:
+            result.append(WeekPeriod(period.start, period.end, "past"))
+        else:
+            cut = now + dt.timedelta(minutes=-now.minute % 15)  # the next quarter of an hour
+            cut = cut.replace(second=0, microsecond=0)
+            result.append(WeekPeriod(period.start, cut, "past"))
+            if cut < period.end:
+                result.append(WeekPeriod(cut, period.end, "free"))
+    return result
+
+
+def week_view(
+    room: Room, monday: dt.date, *, with_people: bool = False, now: dt.datetime | None = None
+) -> list[WeekDay]:
+    """Busy, closed, free and past periods of each unit for the 7 days from ``monday``
+    (``with_people``: the bookers are loaded with the bookings, for their names). A closure
+    wins over a booking it covers (the booking is shown as neither)."""
     tz = room.residence.tz
+    now_local = to_local(now or utcnow(), tz)
     window = Period.days(monday, monday + dt.timedelta(days=6), tz)
     values = {
         "room_id": room.id,
@@ -282,9 +304,110 @@ def week_view(room: Room, monday: dt.date, *, with_people: bool = False) -> list
             taken = [
                 WeekPeriod(*_clip(b.start_at, b.end_at, day, tz), "busy", b)
                 for b in bookings
-                if b.unit_id == unit.id and today.overlaps(b.start_at, b.end_at)
+                if b.unit_id == unit.id
+                and today.overlaps(b.start_at, b.end_at)
+                and not any(c.overlaps(b.start_at, b.end_at) for c in closures)
             ] + closed
-            units[unit.id] = _day_periods(room, day, taken)
+            units[unit.id] = _gone_by(_day_periods(room, day, taken), now_local)
             nights[unit.id] = any(p.end.time() >= dt.time(23, 59) for p in taken)
         week.append(WeekDay(day, units, nights))
     return week
+
+
+# ---------------------------------------------------------------------------------------
+# A day in parts, and free periods in words (the room's page).
+
+PARTS = ("morning", "afternoon", "evening")
+NOON, EVENING = dt.time(12), dt.time(18)
+
+
+def part_of(moment: dt.time) -> str:
+    """``morning`` before noon, ``afternoon`` until 18 h, ``evening`` after."""
+    if moment < NOON:
+        return "morning"
+    return "afternoon" if moment < EVENING else "evening"
+
+
+def free_periods(slots: list[Slot]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The free time a day's slots cover, joined: ``[(9 h, 12 h), (14 h, 22 h)]``."""
+    periods: list[list[dt.datetime]] = []
+    for slot in sorted(slots, key=lambda s: s.start):
+        if periods and slot.start <= periods[-1][1]:
+            periods[-1][1] = max(periods[-1][1], slot.end)
+        else:
+            periods.append([slot.start, slot.end])
+    return [(start, end) for start, end in periods]
+
+
+def by_part(slots: list[Slot]) -> dict[str, list[Slot]]:
+    parts: dict[str, list[Slot]] = {part: [] for part in PARTS}
+    for slot in slots:
+        parts[part_of(slot.start.time())].append(slot)
+    return {part: found for part, found in parts.items() if found}
+
+
+# ---------------------------------------------------------------------------------------
+# What a household has already booked (its limits, said before the choice is made).
+
+
+@dataclass
+class Usage:
+    """A household's active bookings of one room, from the start of this week on."""
+
+    room: Room
+    bookings: list[Booking]
+    now: dt.datetime
+
+    def _local_day(self, booking: Booking) -> dt.date:
+        return to_local(booking.start_at, self.room.residence.tz).date()
+
+    def in_week_of(self, day: dt.date) -> list[Booking]:
+        monday = week_start(day)
+        return [
+            b for b in self.bookings if monday <= self._local_day(b) < monday + dt.timedelta(days=7)
+        ]
+
+    @property
+    def upcoming(self) -> list[Booking]:
+        return [b for b in self.bookings if b.end_at > self.now]
+
+    def active_full(self) -> Booking | None:
+        """The first upcoming booking, when the household holds as many as it may."""
+        limit = self.room.max_active_per_household
+        upcoming = self.upcoming
+        return upcoming[0] if limit and len(upcoming) >= limit else None
+
+    def week_full(self, day: dt.date) -> Booking | None:
+        """The first booking of ``day``'s week, when that week's limit is reached."""
+        limit = self.room.per_household_week
+        week = self.in_week_of(day)
+        return week[0] if limit and len(week) >= limit else None
+
+    def blocking(self, day: dt.date) -> Booking | None:
+        """The booking that uses up a limit for a new booking on ``day``, if any."""
+        return self.active_full() or self.week_full(day)
+
+
+def household_usage(room: Room, member, now: dt.datetime | None = None) -> Usage | None:
+    """What ``member``'s household has booked of ``room``, for the limits; None when the
+    room has no limits (one query otherwise)."""
+    if room.per_household_week is None and room.max_active_per_household is None:
+        return None
+    now = now or utcnow()
+    monday = week_start(local_today(room.residence.tz, now))
+    household = (
+        Booking.home_id == member.home_id
+        if member.home_id is not None
+        else Booking.user_id == member.user_id
+    )
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .where(
+            Booking.room_id == room.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            household,
+            Booking.start_at >= day_start(monday, room.residence.tz),
+        )
+        .order_by(Booking.start_at)
+    ).all()
+    return Usage(room, list(bookings), now)

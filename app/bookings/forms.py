@@ -7,7 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.forms import (
@@ -86,6 +86,16 @@ class ChangeNightsForm(PeriodForm):
         _l("Combien de nuits ?"),
         validators=[InputRequired(UNREADABLE_TIME)],
     )
+
+
+class CancelForm(FlaskForm):
+    """Cancel a booking: the coordinator may say why (the person reads it)."""
+
+    reason = StringField(
+        _l("Pourquoi ? (la personne le lira)"),
+        validators=[Optional(), Length(max=300, message=_l("300 caractères au plus."))],
+    )
+    next = HiddenField()
 
 
 class DeclineForm(FlaskForm):

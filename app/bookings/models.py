@@ -153,6 +153,8 @@ class Booking(TimestampMixin, db.Model):
         index=True,
     )
     decision_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    # Cancelled because the room was closed over it (``decision_reason``: the closure's).
+    ended_by_closure: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -196,6 +198,10 @@ class Booking(TimestampMixin, db.Model):
     @property
     def reason_text(self):
         """Why it was declined or cancelled, as the person should read it."""
+        if self.ended_by_closure:
+            if self.decision_reason:
+                return _l("salle fermée : %(reason)s", reason=self.decision_reason)
+            return _l("salle fermée pendant cette période")
         if self.decision_reason:
             return self.decision_reason
         if self.status is BookingStatus.DECLINED:

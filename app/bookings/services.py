@@ -35,6 +35,7 @@ from app.core.permissions import Role, check_role
 from app.core.recurrence import Weekly
 from app.core.timeutils import Period, day_start, local_today, to_local, week_start
 from app.extensions import db
+from app.messages import services as messages
 from app.residences.models import Membership
 from app.rooms import services as rooms
 from app.rooms.models import Closure, Room, RoomUnit
@@ -353,7 +354,43 @@ def cancel(
     if reason.strip():
         booking.decision_reason = " ".join(reason.split())[:300]
     record("booking.cancelled", actor=actor, target=booking)
+    if booking.user_id != actor.user_id:
+        _tell_owner(
+            booking,
+            lambda tw, when, name: (
+                tw.gettext("Réservation annulée : %(room)s, %(when)s", room=name, when=when),
+                tw.gettext("La coordination a annulé votre réservation du %(when)s.", when=when)
+                + (
+                    "\n\n" + tw.gettext("Raison : %(reason)s", reason=booking.decision_reason)
+                    if booking.decision_reason
+                    else ""
+                ),
+            ),
+        )
     return booking
+
+
+def _tell_owner(booking: Booking, compose, about=None) -> None:
+    """A message to the person a booking is for, in their language: ``compose(tw, when,
+    room name)`` gives (subject, body)."""
+    owner = db.session.scalar(
+        sa.select(Membership).where(
+            Membership.residence_id == booking.residence_id,
+            Membership.user_id == booking.user_id,
+        )
+    )
+    if owner is None:
+        return
+    room = booking.room
+
+    def words(tw):
+        if room.by_nights:
+            when = tw.stay(booking.start_at, booking.end_at)
+        else:
+            when = tw.period(booking.start_at, booking.end_at)
+        return compose(tw, when, room.name_for(tw.locale))
+
+    messages.send(owner, words, about=about or ("bookings.detail", {"booking_id": booking.id}))
 
 
 def move(
@@ -471,7 +508,23 @@ def approve(actor: Membership, booking: Booking, *, now=None) -> list[Booking]:
         other.decided_by_id, other.decided_at = actor.user_id, now
         other.decision_reason = ""  # shown in the reader's language: Booking.reason_text
         record("booking.declined", actor=actor, target=other)
+        _tell_owner(
+            other,
+            lambda tw, when, name: (
+                tw.gettext("Demande refusée : %(room)s, %(when)s", room=name, when=when),
+                tw.gettext(
+                    "Une autre demande a été acceptée pour ces dates. Choisissez d'autres dates."
+                ),
+            ),
+        )
     record("booking.approved", actor=actor, target=booking)
+    _tell_owner(
+        booking,
+        lambda tw, when, name: (
+            tw.gettext("Demande acceptée : %(room)s, %(when)s", room=name, when=when),
+            tw.gettext("La coordination a accepté votre demande. La réservation est confirmée."),
+        ),
+    )
     return declined
 
 
@@ -487,6 +540,13 @@ def decline(actor: Membership, booking: Booking, reason: str, *, now=None) -> Bo
     booking.decision_reason = reason[:300]
     booking.decided_by_id, booking.decided_at = actor.user_id, now
     record("booking.declined", actor=actor, target=booking)
+    _tell_owner(
+        booking,
+        lambda tw, when, name: (
+            tw.gettext("Demande refusée : %(room)s, %(when)s", room=name, when=when),
+            tw.gettext("Raison : %(reason)s", reason=booking.decision_reason),
+        ),
+    )
     return booking
 
 
@@ -590,11 +650,82 @@ def bookings_during(room: Room, period: Period) -> list[Booking]:
 
 
 def close_room(
-    actor: Membership, room: Room, period: Period, reason: str = ""
+    actor: Membership, room: Room, period: Period, reason: str = "", *, now=None
 ) -> tuple[Closure, list[Booking]]:
-    """Close the room (a rooms rule) and return the active bookings inside the closure."""
+    """Close the room (``rooms.add_closure``, a rooms rule). The active bookings inside the
+    closure end with it: confirmed ones are cancelled, requests declined, each with the
+    closure's reason, and their people are told (``messages``). Returns them."""
+    now = now or utcnow()
+    _lock_room(room)  # nothing is booked in the period while it closes
     closure = rooms.add_closure(actor, room, period, reason)
-    return closure, bookings_during(room, period)
+    ended = bookings_during(room, period)
+    for booking in ended:
+        booking.status = (
+            BookingStatus.CANCELLED
+            if booking.status is BookingStatus.CONFIRMED
+            else BookingStatus.DECLINED
+        )
+        booking.ended_by_closure = True
+        booking.decision_reason = closure.reason
+        booking.decided_by_id, booking.decided_at = actor.user_id, now
+        booking.cancelled_at = now
+        record("booking.closed", actor=actor, target=booking, details=f"closure {closure.id}")
+    _tell_closed(actor, room, closure, ended)
+    return closure, ended
+
+
+def _tell_closed(actor: Membership, room: Room, closure: Closure, ended: list[Booking]):
+    """A message to each person whose booking a closure ended (not to its author)."""
+    owners = {b.user_id for b in ended if b.user_id != actor.user_id}
+    if not owners:
+        return
+    members = {
+        m.user_id: m
+        for m in db.session.scalars(
+            sa.select(Membership)
+            .options(joinedload(Membership.user), joinedload(Membership.residence))
+            .where(Membership.residence_id == room.residence_id, Membership.user_id.in_(owners))
+        )
+    }
+    for booking in ended:
+        member = members.get(booking.user_id)
+        if member is None:
+            continue
+
+        def compose(tw, booking=booking):
+            when = (
+                tw.stay(booking.start_at, booking.end_at)
+                if room.by_nights
+                else tw.period(booking.start_at, booking.end_at)
+            )
+            name = room.name_for(tw.locale)
+            subject = tw.gettext("Réservation annulée : %(room)s, %(when)s", room=name, when=when)
+            if closure.reason:
+                body = tw.gettext(
+                    "La salle « %(room)s » est fermée pendant cette période (%(reason)s) : "
+                    "votre réservation du %(when)s est annulée.",
+                    room=name,
+                    reason=closure.reason,
+                    when=when,
+                )
+            else:
+                body = tw.gettext(
+                    "La salle « %(room)s » est fermée pendant cette période : votre "
+                    "réservation du %(when)s est annulée.",
+                    room=name,
+                    when=when,
+                )
+            body += "\n\n" + tw.gettext(
+                "Nous sommes désolés. Vous pouvez choisir un autre moment sur la page de la salle."
+            )
+            return subject, body
+
+        messages.send(member, compose, about=("bookings.room", {"room_id": room.id}))
+
+
+def closure_effects(room: Room, period: Period) -> list[Booking]:
+    """What closing ``room`` during ``period`` would end (shown before it is confirmed)."""
+    return bookings_during(room, period)
 
 
 def closures_with_bookings(room: Room, now: dt.datetime | None = None):

@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 from app.bookings import availability, services
 from app.bookings.forms import (
     BookingForm,
+    CancelForm,
     ChangeNightsForm,
     ChangeTimeForm,
     DeclineForm,
@@ -130,12 +131,24 @@ class SlotLink:
 
     href: str
     label: str
-    day: str  # the day in words, for screen readers when the heading is far above
+    day: str  # said to screen readers before the label (the heading may be far above)
     unit: str | None
 
 
-def slot_links(room: Room, slots, tw: TimeWords, *, show_day: bool, endpoint=None, **values):
-    """Words and links of many slots at once: one ``url_for``, words cached per time."""
+def slot_links(
+    room: Room,
+    slots,
+    tw: TimeWords,
+    *,
+    show_day: bool,
+    start_only: bool = False,
+    endpoint=None,
+    **values,
+):
+    """Words and links of many slots at once: one ``url_for``, words cached per time.
+    ``start_only``: the button says the start time ("14 h"); screen readers hear the day
+    and the hours. The machine (of a laundry) is said on the review page, not on a button
+    the size of "14 h"."""
     if endpoint is None:
         base = url_for("bookings.book", room_id=room.id)
     else:
@@ -148,18 +161,73 @@ def slot_links(room: Room, slots, tw: TimeWords, *, show_day: bool, endpoint=Non
             query += f"&unit={slot.unit_id}"
         if slot.start.date() != slot.end.date():
             label = tw.stay(slot.start, slot.end)
+        elif start_only:
+            label = tw.time(slot.start)
         elif show_day:
             label = tw.period(slot.start, slot.end)
         else:
             label = tw.hours(slot.start, slot.end)
-        day = "" if show_day else tw.day(slot.start)
-        links.append(SlotLink(f"{base}?{query}", label, day, units.get(slot.unit_id)))
+        if show_day:
+            day = ""
+        elif start_only:
+            day = tw.gettext(
+                "%(day)s, %(hours)s :", day=tw.day(slot.start), hours=tw.hours(slot.start, slot.end)
+            )
+        else:
+            day = tw.day(slot.start)
+        unit = None if start_only else units.get(slot.unit_id)
+        links.append(SlotLink(f"{base}?{query}", label, day, unit))
     return links
+
+
+@dataclass
+class DayChoice:
+    """A day of the room's page: its free time in words and how to go on choosing."""
+
+    day: dt.date
+    label: str
+    href: str  # the day's page: its start times
+    free: str | None  # "libre de 9 h à 12 h et de 14 h à 22 h", None when nothing is free
+    parts: list[tuple[str, str, str]]  # (part, words, link to that part of the day)
+    slots: list[SlotLink]  # rooms by nights: the stay starting that day
+    blocked: Booking | None  # the household's booking that uses up a limit for this day
+
+
+def _day_choices(room, days, tw, usage, base: str) -> list[DayChoice]:
+    choices = []
+    month = None
+    for day, slots in days.items():
+        # "mercredi 25 novembre", "jeudi 26", …, "mardi 1 décembre": the month once, like a
+        # calendar, so that a day and its free time fit on one line of a phone.
+        label = tw.day(day) if day.month != month else tw.weekday_and_number(day)
+        month = day.month
+        blocked = usage.blocking(day) if usage else None
+        parts = []
+        if not room.by_nights:
+            for part in availability.by_part(slots):
+                href = f"{base}?when=date&date={day.isoformat()}&part={part}"
+                parts.append((part, tw.part(part), href))
+        periods = availability.free_periods(slots)
+        choices.append(
+            DayChoice(
+                day=day,
+                label=label,
+                href=f"{base}?when=date&date={day.isoformat()}",
+                free=tw.free(periods) if periods and not room.by_nights else None,
+                parts=parts,
+                slots=slot_links(room, slots, tw, show_day=True) if room.by_nights else [],
+                blocked=blocked,
+            )
+        )
+    return choices
 
 
 @bp.get("/rooms/<int:room_id>")
 @login_required
 def room(room_id: int):
+    """What is free: this week day by day (each day's free time, then a part of the day to
+    choose), today or one date (start times by part of the day). Any time of the week is two
+    screens away; what a household may still book is said before anything is chosen."""
     room = get_room(room_id)
     tw = request_words()
     now = utcnow()
@@ -168,6 +236,9 @@ def room(room_id: int):
     if when not in WHEN_CHOICES:
         when = "week"
     chosen = parse_date(request.args.get("date")) if when == "date" else None
+    part = request.args.get("part")
+    if part not in availability.PARTS:
+        part = None
     date_error = None
     first = last = earliest
     if when == "week":
@@ -185,6 +256,11 @@ def room(room_id: int):
             )
         else:
             first = last = chosen
+    usage = (
+        None
+        if has_role(Role.COORDINATOR)
+        else availability.household_usage(room, g.membership, now)
+    )
     days = {} if date_error else availability.free_slots(room, first, last, now=now)
     suggestions = []
     if not any(days.values()):
@@ -194,20 +270,32 @@ def room(room_id: int):
             else dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min)
         )
         suggestions = availability.next_free_slots(room, after, now=now)
+    base = url_for("bookings.room", room_id=room.id)
+    choices = _day_choices(room, days, tw, usage, base)
+    groups = []
+    if when != "week" and days:
+        slots = next(iter(days.values()))
+        parts = availability.by_part(slots)
+        if part not in parts:
+            part = None  # nothing (left) in that part of the day: show the whole day
+        for found_part, found in parts.items():
+            if part is None or found_part == part:
+                links = slot_links(room, found, tw, show_day=False, start_only=True)
+                groups.append((found_part, tw.part(found_part), links))
     return render_page_or_block(
         "bookings/room.html",
         "slots",
         status=422 if date_error else 200,
         room=room,
         when=when,
+        part=part,
         date_value=request.args.get("date", "") if when == "date" else "",
         date_error=date_error,
         earliest=earliest,
         latest=latest,
-        days=[
-            (tw.day(day), slot_links(room, slots, tw, show_day=False))
-            for day, slots in days.items()
-        ],
+        choices=choices,
+        groups=groups,
+        active_full=usage.active_full() if usage else None,
         suggestions=slot_links(room, suggestions, tw, show_day=True),
         rules=rooms.rules_words(room, tw),
         openings=rooms.opening_words(room, tw),
@@ -221,7 +309,7 @@ def week(room_id: int):
     today = local_today(room.residence.tz, utcnow())
     monday = week_start(parse_date(request.args.get("start")) or today)
     show_names = room.residence.show_booker_names or has_role(Role.COORDINATOR)
-    days = availability.week_view(room, monday, with_people=show_names)
+    days = availability.week_view(room, monday, with_people=show_names, now=utcnow())
     return render_template(
         "bookings/week.html",
         room=room,
@@ -289,13 +377,24 @@ def _for_user(form: BookingForm):
 
 def _review_page(room: Room, form: BookingForm, error: DomainError | None = None):
     tw = request_words()
-    start, end = form.start.data, form.end.data
+    now = utcnow()
+    start, end = (form.start.data, form.end.data) if form.has_times else (None, None)
+    deadline = blocked = None
+    if start is not None and not has_role(Role.COORDINATOR):
+        # Said before the booking is made: until when it can be cancelled online, and
+        # whether a household limit already rules it out.
+        deadline = form.period(room.residence.tz).start - dt.timedelta(hours=room.cancel_hours)
+        usage = availability.household_usage(room, g.membership, now)
+        blocked = usage.blocking(start.date()) if usage else None
     return render_template(
         "bookings/book.html",
         room=room,
         form=form,
-        start=start if form.has_times else None,
-        end=end if form.has_times else None,
+        start=start,
+        end=end,
+        deadline=deadline,
+        too_late=deadline is not None and deadline <= now,
+        blocked=blocked,
         unit=room.unit(form.unit.data),
         taken=slot_links(room, error.next_slots, tw, show_day=True)
         if isinstance(error, services.SlotTaken)
@@ -381,15 +480,23 @@ def detail(booking_id: int):
     return _detail_page(get_booking(booking_id))
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(booking_id: int):
-    """Cancel one's booking; the coordinator cancels anyone's (from the closures page too,
-    which sends ``next`` to come back to)."""
+    """GET asks "Annuler la réservation du jeudi 26 à 14 h ?" (Oui, annuler / Non, garder);
+    POST cancels. The coordinator cancels anyone's booking, with a reason the person reads in
+    the message they get (the closures page sends ``next`` to come back to)."""
     booking = get_booking(booking_id)
     mine = booking.user_id == current_user.id
+    form = CancelForm()
+    if request.method == "GET":
+        if not booking.can_change(g.membership):
+            return redirect(url_for("bookings.detail", booking_id=booking.id), 303)
+        return render_template(
+            "bookings/cancel.html", booking=booking, room=booking.room, form=form, mine=mine
+        )
     back = safe_next(
-        request.form.get("next"),
+        form.next.data,
         url_for("bookings.mine") if mine else url_for("bookings.detail", booking_id=booking.id),
     )
 
@@ -398,14 +505,14 @@ def cancel(booking_id: int):
         if mine:
             return _("Votre réservation du %(when)s est annulée.", when=when)
         return _(
-            "La réservation de %(name)s du %(when)s est annulée. Pensez à la prévenir.",
+            "La réservation de %(name)s du %(when)s est annulée. Elle a reçu un message.",
             name=booking.user.full_name,
             when=when,
         )
 
     return perform(
-        lambda: services.cancel(g.membership, booking),
-        form=EmptyForm(),
+        lambda: services.cancel(g.membership, booking, reason=form.reason.data or ""),
+        form=form,
         page=lambda _error: _detail_page(booking),
         message=message,
         success=lambda _booking: back,
@@ -596,18 +703,31 @@ def closures(room_id: int):
     form = ClosureForm()
     if request.method == "GET":
         return _closures_page(room, form)
+    # Before closing over bookings, the coordinator sees whom it concerns (to call them).
+    if not form.confirm.data and form.validate_on_submit():
+        period = form.period(room.residence.tz)
+        if period.is_valid:
+            affected = services.closure_effects(room, period)
+            if affected:
+                return render_template(
+                    "bookings/closure_confirm.html",
+                    room=room,
+                    form=form,
+                    period=period,
+                    affected=affected,
+                )
 
     def message(result) -> str:
-        _closure, affected = result
-        if affected:
+        _closure, ended = result
+        if ended:
             return ngettext(
-                "La fermeture est enregistrée. %(num)d réservation tombe pendant cette "
-                "fermeture : prévenez la personne (voir ci-dessous).",
-                "La fermeture est enregistrée. %(num)d réservations tombent pendant cette "
-                "fermeture : prévenez ces personnes (voir ci-dessous).",
-                len(affected),
+                "La salle est fermée pendant cette période. %(num)d réservation est annulée et "
+                "la personne a reçu un message.",
+                "La salle est fermée pendant cette période. %(num)d réservations sont "
+                "annulées et les personnes ont reçu un message.",
+                len(ended),
             )
-        return _("La fermeture est enregistrée. Aucune réservation n'est concernée.")
+        return _("La salle est fermée pendant cette période. Aucune réservation n'est concernée.")
 
     return perform(
         lambda: services.close_room(
@@ -819,11 +939,12 @@ def calendar_feed(token: str):
             event.add("created", booking.created_at)
             event.add("dtstart", booking.start_at)
             event.add("dtend", booking.end_at)
-            summary = booking.room.name
+            room_name = booking.room.name_for(locale)
+            summary = room_name
             if booking.purpose:
-                summary = _("%(room)s – %(purpose)s", room=summary, purpose=booking.purpose)
+                summary = _("%(room)s – %(purpose)s", room=room_name, purpose=booking.purpose)
             event.add("summary", summary)
-            event.add("location", f"{booking.room.name}, {booking.room.residence.name}")
+            event.add("location", f"{room_name}, {booking.room.residence.name}")
             event.add(
                 "status", "TENTATIVE" if booking.status is BookingStatus.PENDING else "CONFIRMED"
             )

@@ -64,7 +64,8 @@ def perform(
     """Run ``service`` as one transaction and answer for it (see the module's docstring).
 
     ``page(error)`` renders the page again (its status is set here); ``success(result)``
-    gives the URL to go to (303) or a response; ``message`` is flashed on success; ``fields``
+    gives the URL to go to (303, a ``str``) or a response object; ``message`` is flashed on
+    success; ``fields``
     maps a service's field names to the form's. ``lock`` takes SQLite's write lock before the
     service reads anything (PostgreSQL services lock rows themselves).
     """

@@ -153,9 +153,7 @@ def number_field(label, *, minimum=0, maximum=10_000, required=True, **kw) -> In
 
 
 def time_field(label, *, required=True, **kw) -> TimeField:
-    validators = [
-        InputRequired(_l("Indiquez une heure, par exemple 14:00.")) if required else Optional()
-    ]
+    validators = [InputRequired(_l("Indiquez une heure.")) if required else Optional()]
     return TimeField(label, validators=validators, **kw)
 
 

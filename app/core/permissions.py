@@ -31,9 +31,9 @@ class Role(enum.StrEnum):
 
 
 ROLE_LABELS = {
-    Role.RESIDENT: _l("Habitant·e"),
+    Role.RESIDENT: _l("Habitant"),
     Role.COMMITTEE: _l("Membre du comité"),
-    Role.COORDINATOR: _l("Coordinateur·rice"),
+    Role.COORDINATOR: _l("Coordination"),
     Role.LANDLORD_ADMIN: _l("Bailleur"),
 }
 

@@ -201,6 +201,24 @@ class TimeWords:
             hours=self.hours(start, end),
         )
 
+    def part(self, part: str) -> str:
+        """``le matin``, ``l'après-midi``, ``le soir`` (``morning``…)."""
+        return {
+            "morning": self.gettext("le matin"),
+            "afternoon": self.gettext("l'après-midi"),
+            "evening": self.gettext("le soir"),
+        }[part]
+
+    def free(self, periods) -> str:
+        """``libre de 9 h à 12 h et de 14 h à 22 h`` / ``free 9 am–noon and 2 pm–10 pm``:
+        English says its ranges with a dash, short enough for a day and its free time to
+        fit on one line of a phone, as in French."""
+        if self.locale == "en":
+            hours = [f"{self.time(s)}–{self.time(e)}" for s, e in periods]
+        else:
+            hours = [self.hours(s, e) for s, e in periods]
+        return self.gettext("libre %(hours)s", hours=self.join(hours))
+
     def nights(self, count: int) -> str:
         return self.ngettext("%(num)d nuit", "%(num)d nuits", count)
 

@@ -4,6 +4,7 @@ the room is closed for painting"). Written in the person's language when sent.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,7 +22,8 @@ class Message(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text, default="")
-    # A page of the app the message is about (a path such as /bookings/12), if any.
+    # The page of the app the message is about, if any: an endpoint and its values, as JSON
+    # (``["bookings.detail", {"booking_id": 12}]``), turned into a URL when shown.
     link: Mapped[str] = mapped_column(sa.String(300), default="")
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
@@ -32,6 +34,17 @@ class Message(db.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def target(self) -> tuple[str, dict] | None:
+        """(endpoint, values) of the page the message is about, or None."""
+        if not self.link:
+            return None
+        try:
+            endpoint, values = json.loads(self.link)
+        except ValueError:
+            return None
+        return endpoint, values
 
     def can_read(self, actor: Membership | None) -> bool:
         return actor is not None and actor.id == self.membership_id

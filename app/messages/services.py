@@ -8,13 +8,13 @@ membership lets every page show it without a query.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from app.core.db import utcnow
 from app.core.timewords import TimeWords, words
-from app.core.urls import safe_next
 from app.extensions import db
 from app.messages.models import Message
 from app.residences.models import Membership
@@ -30,10 +30,11 @@ def send(
     recipient: Membership,
     compose: Callable[[TimeWords], tuple[str, str]],
     *,
-    link: str = "",
+    about: tuple[str, dict] | None = None,
 ) -> Message:
     """Leave a message to ``recipient``. ``compose(tw)`` returns (subject, body) in the
-    recipient's language: ``tw`` has their language's words and gettext."""
+    recipient's language: ``tw`` has their language's words and gettext. ``about`` is the
+    page the message is about, as (endpoint, values): ``("bookings.detail", {"booking_id": 3})``."""
     tw = words(language_of(recipient), recipient.residence.timezone)
     subject, body = compose(tw)
     message = Message(
@@ -41,7 +42,7 @@ def send(
         membership_id=recipient.id,
         subject=subject[:200],
         body=body,
-        link=safe_next(link, "")[:300],
+        link=json.dumps(list(about)) if about else "",
     )
     db.session.add(message)
     db.session.execute(

@@ -21,14 +21,14 @@ class ResidentForm(FlaskForm):
     )
     home_label = StringField(
         _l("Logement"),
-        description=_l("Ce qui est écrit sur la porte, par exemple B12. Facultatif."),
+        description=_l("Ce qui est écrit sur la porte, par exemple B12."),
         validators=[Optional(), Length(max=40, message=_l("40 caractères au plus."))],
         render_kw={"autocomplete": "off"},
     )
     role = SelectField(_l("Rôle"))
     email = EmailField(
         _l("Adresse e-mail"),
-        description=_l("Facultatif. Permet de se connecter avec son adresse."),
+        description=_l("Permet de se connecter avec son adresse."),
         validators=[
             Optional(),
             Email(_l("Cette adresse e-mail ne semble pas valable."), check_deliverability=False),
@@ -38,7 +38,6 @@ class ResidentForm(FlaskForm):
     )
     phone = StringField(
         _l("Téléphone"),
-        description=_l("Facultatif."),
         validators=[Optional(), Length(max=30, message=_l("30 caractères au plus."))],
         render_kw={"autocomplete": "off", "inputmode": "tel"},
     )

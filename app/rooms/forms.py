@@ -17,6 +17,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     RadioField,
     StringField,
     TextAreaField,
@@ -76,6 +77,18 @@ class RoomForm(FlaskForm):
         description=_l("Ce que les habitants trouveront sur place : tables, cuisine, lits…"),
         validators=[Optional(), Length(max=2000, message=_l("2000 caractères au plus."))],
     )
+    name_en = StringField(
+        _l("Nom de la salle en anglais"),
+        description=_l(
+            "Pour les habitants qui lisent l'application en anglais. Sinon, ils voient le nom "
+            "en français."
+        ),
+        validators=[Optional(), Length(max=120, message=_l("120 caractères au plus."))],
+    )
+    description_en = TextAreaField(
+        _l("Description en anglais"),
+        validators=[Optional(), Length(max=2000, message=_l("2000 caractères au plus."))],
+    )
     capacity = number_field(
         _l("Nombre de personnes au plus"), minimum=1, maximum=1000, required=False
     )
@@ -102,7 +115,7 @@ class RoomForm(FlaskForm):
         _l("Les réservations commencent toutes les … minutes"),
         minimum=5,
         maximum=1440,
-        description=_l("Par exemple 30 : on peut réserver à 14:00, 14:30, 15:00…"),
+        description=_l("Par exemple 30 : on peut réserver à 14 h, 14 h 30, 15 h…"),
         default=60,
     )
     min_hours = number_field(_l("Heures"), maximum=24 * 14, default=1)
@@ -208,6 +221,8 @@ class RoomForm(FlaskForm):
         return {
             "name": self.name.data,
             "description": (self.description.data or "").strip(),
+            "name_en": self.name_en.data or "",
+            "description_en": (self.description_en.data or "").strip(),
             "capacity": self.capacity.data,
             "accessibility": (self.accessibility.data or "").strip(),
             "mode": BookingMode(self.mode.data),
@@ -243,6 +258,8 @@ class RoomForm(FlaskForm):
             for name in (
                 "name",
                 "description",
+                "name_en",
+                "description_en",
                 "capacity",
                 "accessibility",
                 "slot_minutes",
@@ -289,6 +306,8 @@ class ClosureForm(FlaskForm):
         description=_l("Les habitants la liront, par exemple « Travaux de peinture »."),
         validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
     )
+    # Set by the confirmation step, once the coordinator has seen whom the closure concerns.
+    confirm = HiddenField()
 
     def period(self, tz: ZoneInfo) -> Period:
         return Period.from_local(

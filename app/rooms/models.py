@@ -96,6 +96,13 @@ class Room(TimestampMixin, db.Model):
     def unit(self, unit_id: int | None) -> RoomUnit | None:
         return next((unit for unit in self.units if unit.id == unit_id), None)
 
+    def name_for(self, locale: str | None) -> str:
+        """The room's name in a language (its English name, when it has one)."""
+        return self.name_en if locale == "en" and self.name_en else self.name
+
+    def description_for(self, locale: str | None) -> str:
+        return self.description_en if locale == "en" and self.description_en else self.description
+
     def openings_on(self, weekday: int) -> list[RoomOpening]:
         return [o for o in self.openings if o.weekday == weekday]
 

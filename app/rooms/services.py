@@ -40,7 +40,14 @@ RULE_FIELDS = (
     "requires_approval",
     "buffer_minutes",
 )
-DESCRIPTION_FIELDS = ("name", "description", "capacity", "accessibility")
+DESCRIPTION_FIELDS = (
+    "name",
+    "description",
+    "name_en",
+    "description_en",
+    "capacity",
+    "accessibility",
+)
 POSITIVE_FIELDS = (
     "slot_minutes",
     "min_minutes",
@@ -165,6 +172,7 @@ def _check_rules(room: Room) -> None:
 
 def _check_name(room: Room) -> None:
     room.name = " ".join((room.name or "").split())
+    room.name_en = " ".join((room.name_en or "").split())
     if not room.name:
         raise DomainError(_l("Donnez un nom à la salle."), field="name")
 

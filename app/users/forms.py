@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.widgets import PasswordInput
 
 from app.core.i18n import lazy_gettext as _l
 
 PASSWORD_HELP = _l("Au moins 12 caractères. Une phrase facile à retenir convient très bien.")
+
+
+def kept_password(label, **kw) -> PasswordField:
+    """A new password field that keeps what was typed when the page comes back with another
+    field's error (retyping two long passwords is what makes people give up)."""
+    return PasswordField(label, widget=PasswordInput(hide_value=False), **kw)
 
 
 class LoginForm(FlaskForm):
@@ -29,7 +36,7 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))],
         render_kw={"autocomplete": "current-password"},
     )
-    password = PasswordField(
+    password = kept_password(
         _l("Nouveau mot de passe"),
         description=PASSWORD_HELP,
         validators=[
@@ -38,7 +45,7 @@ class ChangePasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
-    confirm = PasswordField(
+    confirm = kept_password(
         _l("Nouveau mot de passe, encore une fois"),
         validators=[
             DataRequired(_l("Tapez le nouveau mot de passe une seconde fois.")),
@@ -74,13 +81,26 @@ class RedeemCodeForm(FlaskForm):
 
 
 class ActivateForm(FlaskForm):
+    """Choose a username and a password. Every field's problem is said at once:
+    ``username_problem(username)`` (given by the view, from the services) says what is wrong
+    with the username, or None."""
+
+    def __init__(self, *args, username_problem=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.username_problem = username_problem
+
+    def validate_username(self, field):
+        problem = self.username_problem(field.data) if self.username_problem else None
+        if problem:
+            raise ValidationError(problem)
+
     username = StringField(
         _l("Nom d'utilisateur"),
         description=_l("Par exemple : prenom.nom. Vous le taperez pour vous connecter."),
         validators=[DataRequired(_l("Choisissez un nom d'utilisateur."))],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
-    password = PasswordField(
+    password = kept_password(
         _l("Mot de passe"),
         description=PASSWORD_HELP,
         validators=[
@@ -89,7 +109,7 @@ class ActivateForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
-    confirm = PasswordField(
+    confirm = kept_password(
         _l("Mot de passe, encore une fois"),
         validators=[
             DataRequired(_l("Tapez le mot de passe une seconde fois.")),

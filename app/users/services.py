@@ -24,7 +24,10 @@ _DUMMY_HASH: dict[str, str] = {}
 
 
 class BadCredentials(DomainError):
-    default_message = _l("Identifiant ou mot de passe incorrect.")
+    default_message = _l(
+        "Identifiant ou mot de passe incorrect. Par sécurité, le mot de passe a été effacé : "
+        "tapez-le de nouveau."
+    )
 
 
 class WeakPassword(DomainError):
@@ -103,6 +106,15 @@ def load_session_user(user_id: int, session_version: int) -> User | None:
 def user_of_calendar(token: str) -> User | None:
     """Whose calendar feed a secret address is (None for an unknown or revoked one)."""
     return db.session.scalar(sa.select(User).where(User.calendar_token == token))
+
+
+def username_problem(username: str, *, exclude_user_id: int | None = None):
+    """What is wrong with a username someone chooses (a message), or None."""
+    try:
+        check_username_available(username, exclude_user_id=exclude_user_id)
+    except DomainError as error:
+        return error.message
+    return None
 
 
 def find_login_user(login: str) -> User | None:

@@ -146,7 +146,12 @@ def activate_code(code: str):
         invitation = residents.find_usable_invitation(code)
     except DomainError as error:
         return render_template("auth/activate_invalid.html", message=error.message), 404
-    form = ActivateForm(username=invitation.user.username or "")
+    form = ActivateForm(
+        username=invitation.user.username or "",
+        username_problem=lambda name: services.username_problem(
+            name, exclude_user_id=invitation.user_id
+        ),
+    )
 
     def page(_error=None):
         return render_template(

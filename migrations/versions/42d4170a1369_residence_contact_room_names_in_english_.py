@@ -1,4 +1,5 @@
-"""residence contact details, room names in English, messages to residents
+"""residence contact details, room names in English, messages to residents, bookings
+cancelled by a closure
 
 Revision ID: 42d4170a1369
 Revises: 3b7f2c9e1d40
@@ -38,6 +39,9 @@ def upgrade():
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unread_messages', sa.Integer(), server_default='0', nullable=False))
 
+    with op.batch_alter_table('booking', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ended_by_closure', sa.Boolean(), server_default=sa.false(), nullable=False))
+
     with op.batch_alter_table('residence', schema=None) as batch_op:
         batch_op.add_column(sa.Column('contact_phone', sa.String(length=30), server_default='', nullable=False))
         batch_op.add_column(sa.Column('contact_hours', sa.String(length=200), server_default='', nullable=False))
@@ -60,6 +64,9 @@ def downgrade():
         batch_op.drop_column('contact_place')
         batch_op.drop_column('contact_hours')
         batch_op.drop_column('contact_phone')
+
+    with op.batch_alter_table('booking', schema=None) as batch_op:
+        batch_op.drop_column('ended_by_closure')
 
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_column('unread_messages')

@@ -354,7 +354,7 @@ def test_weekly_series_keeps_local_time_across_dst_and_skips_conflicts(session, 
 def test_week_view_shows_busy_periods_per_unit(people, make_room):
     room = make_room(unit_names=["LL 1", "LL 2"], min_minutes=60)
     booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
-    week = availability.week_view(room, MONDAY)
+    week = availability.week_view(room, MONDAY, now=NOW)
     assert [day.day for day in week] == [MONDAY + dt.timedelta(days=n) for n in range(7)]
     kinds = [(p.start.hour, p.end.hour, p.kind) for p in week[0].units[booking.unit_id]]
     assert kinds == [(8, 10, "free"), (10, 11, "busy"), (11, 20, "free")]

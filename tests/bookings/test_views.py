@@ -148,27 +148,46 @@ def test_free_slots_are_big_buttons_in_plain_words(resident, rooms, day):
     assert response.status_code == 200
     html = page(response)
     # What's free first; the rules are on the page too (and again on the review step).
-    assert html.index("Les créneaux libres") < html.index("Les règles de cette salle")
+    assert html.index("Libre de 8 h à 22 h") < html.index("Les règles de cette salle")
     assert "Tous les jours, de 8 h à 22 h" in html
     assert "Une réservation dure de 1 heure à 3 heures." in html
     assert "Vous pouvez annuler ou changer l'horaire en ligne jusqu'à 1 jour avant" in html
-    # One heading for the day, then a button per free slot, which leads to the review.
-    assert f"<h3>{words(day)}</h3>" in html
-    assert f"{words(day)}, </span>de 14 h à 15 h" in html
+    # One heading for the day, its parts, then a button per start time, leading to the review.
+    assert f'<h2 id="free-title">{words(day)}</h2>' in html
+    assert html.index('id="part-morning">Le matin') < html.index('id="part-afternoon">L')
+    assert html.index('id="part-afternoon">L') < html.index('id="part-evening">Le soir')
+    # The button says "14 h"; a screen reader also hears the day and the hours.
+    assert f'<span class="visually-hidden">{words(day)}, de 14 h à 15 h : </span>14 h</a>' in html
     href = f'href="/rooms/{room.id}/book?start={iso(at(day, 14))}&end={iso(at(day, 15))}&unit='
     assert href in html
-    assert "de 21 h à 22 h" in html and "de 22 h à 23 h" not in html
+    assert ">21 h</a>" in html and ">22 h</a>" not in html
     assert f'href="/rooms/{room.id}/week"' in html
 
 
 def test_the_choice_today_week_or_date(resident, rooms, day):
     room = rooms["common"]
     week = page(resident.get(f"/rooms/{room.id}"))
-    assert f"<h3>{words(day)}</h3>" in week  # today + 3 is within "this week"
-    assert 'id="when-week" class="button-secondary"' in week and 'aria-current="true"' in week
+    # Today + 3 is within "this week": a line per day with its free time, one tap away from
+    # its start times (no start times on this page).
+    line = week[week.index(f'id="day-{day.isoformat()}"') :]
+    line = line[: line.index("</li>")]
+    assert f'href="/rooms/{room.id}?when=date&date={day.isoformat()}"' in line
+    # The month is said once, like a calendar ("jeudi 26" after "mercredi 25 novembre"), so
+    # that a day and its free time fit on one line of a phone.
+    before = day - dt.timedelta(days=1)
+    label = words(day) if day.month != before.month else words(day, "EEEE d")
+    assert f"<strong>{label} :</strong>" in line and "libre de 8 h à 22 h" in line
+    assert ">14 h</a>" not in week
+    assert '<h2 id="free-title">Quand voulez-vous venir ?</h2>' in week
+    assert f'id="day-{(day - dt.timedelta(days=3)).isoformat()}"' in week  # today comes first
     later = day + dt.timedelta(days=10)
     one_day = page(resident.get(f"/rooms/{room.id}?when=date&date={later}"))
-    assert f"<h3>{words(later)}</h3>" in one_day and f"<h3>{words(day)}</h3>" not in one_day
+    assert f'<h2 id="free-title">{words(later)}</h2>' in one_day and words(day) not in one_day
+    # One part of the day only: its start times, and a way to the other parts.
+    afternoon = f"/rooms/{room.id}?when=date&date={day.isoformat()}&part=afternoon"
+    part = page(resident.get(afternoon))
+    assert ">14 h</a>" in part and ">9 h</a>" not in part and ">19 h</a>" not in part
+    assert "Un autre moment de la journée" in part and "part=morning" in part
     response = resident.get(f"/rooms/{room.id}?when=date&date=demain")
     assert response.status_code == 422
     assert "Choisissez une date dans le calendrier" in page(response)
@@ -200,7 +219,7 @@ def test_the_slot_chooser_answers_htmx_with_the_fragment(resident, rooms, day):
     assert partial.status_code == 200
     assert "<html" not in fragment and "<h1>" not in fragment
     assert fragment.lstrip().startswith('<section id="slots"')
-    assert f"<h3>{words(day)}</h3>" in fragment
+    assert f'<h2 id="free-title">{words(day)}</h2>' in fragment
     assert "HX-Request" in partial.headers["Vary"]
 
 
@@ -243,7 +262,9 @@ def test_booking_answers_303_to_the_booking_page(resident, rooms, day, session):
     assert "C'est réservé !" in html
     assert f"{words(day)}, de 14 h à 16 h" in html
     assert "Confirmée" in html and "Anniversaire de Paulette" in html
-    assert "Annuler cette réservation" in html and "Changer l'horaire" in html
+    # Changing comes first; cancelling is apart, under its own question, one step further.
+    assert html.index("Changer l'horaire</a>") < html.index("Vous ne pouvez plus venir ?")
+    assert f'href="/bookings/{booking.id}/cancel">Annuler la réservation</a>' in html
 
 
 def test_the_contract_works_with_only_start_and_end(resident, rooms, day, session):
@@ -466,11 +487,19 @@ def test_my_bookings_lists_upcoming_then_cancelled_and_cancel_works(resident, ro
     booking_id = int(first.headers["Location"].rsplit("/", 1)[1])
     html = page(resident.get("/bookings"))
     assert html.index("de 9 h à 10 h") < html.index("de 15 h à 17 h")
-    assert html.count("Annuler cette réservation") == 2
+    assert html.count("Changer ou annuler</a>") == 2  # one way on, no cancel button here
     assert "Confirmée" in html
 
-    token = csrf_from(html)
-    response = resident.post(f"/bookings/{booking_id}/cancel", data={"csrf_token": token})
+    # Cancelling asks first, with the booking in words; "Non" keeps it.
+    question = page(resident.get(f"/bookings/{booking_id}/cancel"))
+    assert f"Annuler la réservation du {words(day)} à 9 h ?" in question
+    assert "Oui, annuler" in question
+    assert f'id="cancel-no" href="/bookings/{booking_id}"' in question
+    assert session.get(Booking, booking_id).status is BookingStatus.CONFIRMED
+
+    response = resident.post(
+        f"/bookings/{booking_id}/cancel", data={"csrf_token": csrf_from(question)}
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == "/bookings"
     html = page(resident.get("/bookings"))
@@ -478,7 +507,8 @@ def test_my_bookings_lists_upcoming_then_cancelled_and_cancel_works(resident, ro
     html = html[html.index("<h1>") :]
     assert html.index("À venir") < html.index("de 15 h à 17 h") < html.index("Annulées ou refusées")
     assert html.index("Annulées ou refusées") < html.index("de 9 h à 10 h")
-    assert html.count("Annuler cette réservation") == 1
+    assert html.count("Changer ou annuler</a>") == 1
+    session.expire_all()
     assert session.get(Booking, booking_id).status is BookingStatus.CANCELLED
     # The freed slot is offered again.
     assert f"start={iso(at(day, 9))}" in page(
@@ -494,8 +524,11 @@ def test_cancel_too_late_gets_422_with_an_explanation(resident, rooms, day, sess
     booking_id = int(response.headers["Location"].rsplit("/", 1)[1])
     html = page(resident.get(f"/bookings/{booking_id}"))
     assert "Il est trop tard pour annuler ou changer en ligne" in html
-    assert "Annuler cette réservation" not in html
-    assert "Annuler cette réservation" not in page(resident.get("/bookings"))
+    assert "Annuler la réservation" not in html
+    assert "Changer ou annuler" not in page(resident.get("/bookings"))
+    # The question is not asked either: back to the booking's page, which says why.
+    asked = resident.get(f"/bookings/{booking_id}/cancel")
+    assert asked.status_code == 303 and asked.headers["Location"] == f"/bookings/{booking_id}"
     response = resident.post(f"/bookings/{booking_id}/cancel", data={"csrf_token": csrf_from(html)})
     assert response.status_code == 422
     assert "Il est trop tard pour annuler ou modifier en ligne. Prévenez la coordination." in page(
@@ -672,3 +705,73 @@ def test_home_page_without_bookings_invites_to_book(resident, rooms):
     html = page(resident.get("/"))
     assert "Vous n'avez pas de réservation à venir." in html
     assert 'href="/rooms"' in html
+
+
+# ---------------------------------------------------------------------------------------
+# Said before committing: the cancellation deadline, the household's limits.
+
+
+def review(client, room, start, end) -> str:
+    return page(
+        client.get(f"/rooms/{room.id}/book", query_string={"start": iso(start), "end": iso(end)})
+    )
+
+
+def test_the_review_says_until_when_it_can_be_cancelled_online(resident, rooms, day, session):
+    room = rooms["common"]  # cancel up to 24 hours before
+    html = review(resident, room, at(day, 14), at(day, 15))
+    before = day - dt.timedelta(days=1)
+    warning = f"Attention : vous ne pourrez plus annuler en ligne après le {words(before)} à 14 h."
+    assert warning in html
+    assert html.index(warning) < html.index("Confirmer la réservation")
+    room.cancel_hours = 24 * 5  # the deadline is already past for this slot
+    session.commit()
+    html = review(resident, room, at(day, 14), at(day, 15))
+    assert "Attention : vous ne pourrez pas l'annuler en ligne." in html
+    assert html.index("pas l'annuler en ligne") < html.index("Confirmer la réservation")
+
+
+def test_a_household_limit_is_shown_where_the_choice_is_made(
+    resident, rooms, day, session, two_residences
+):
+    room = rooms["common"]
+    room.per_household_week = 1
+    session.commit()
+    booked = post_booking(resident, room, at(day, 9), at(day, 10))
+    booking_id = int(booked.headers["Location"].rsplit("/", 1)[1])
+    week = page(resident.get(f"/rooms/{room.id}"))
+    card = week[week.index(f'id="day-{day.isoformat()}"') :]
+    card = card[: card.index("</li>\n")]
+    assert "Votre logement a déjà réservé cette salle cette semaine : c'est le plus permis" in card
+    assert f'href="/bookings/{booking_id}"' in card and "part=" not in card
+    # The review of another slot that week says it too, with no button to send.
+    html = review(resident, room, at(day, 16), at(day, 17))
+    assert "Votre logement a déjà réservé cette salle autant que permis" in html
+    assert f'href="/bookings/{booking_id}"' in html
+    assert "Confirmer la réservation" not in html
+
+
+def test_when_the_coordinator_cancels_the_person_gets_a_message(
+    app, resident, rooms, day, session, two_residences
+):
+    room = rooms["common"]
+    booked = post_booking(resident, room, at(day, 9), at(day, 10))
+    booking_id = int(booked.headers["Location"].rsplit("/", 1)[1])
+    coordinator = other_client(app, "coord.arm")
+    question = page(coordinator.get(f"/bookings/{booking_id}/cancel"))
+    assert "Annuler la réservation de " in question and "Pourquoi ?" in question
+    response = coordinator.post(
+        f"/bookings/{booking_id}/cancel",
+        data={"csrf_token": csrf_from(question), "reason": "Fuite d'eau au plafond"},
+    )
+    assert response.status_code == 303
+    assert "Elle a reçu un message." in page(coordinator.get(response.headers["Location"]))
+    home = page(resident.get("/"))
+    assert '<span class="count">1<span class="visually-hidden"> non lu</span>' in home
+    inbox = page(resident.get("/messages"))
+    assert "Réservation annulée : Salle commune" in inbox and "Nouveau" in inbox
+    assert "Raison : Fuite d'eau au plafond" in inbox
+    assert f'href="/bookings/{booking_id}"' in inbox
+    # Seen once: no longer new, the count is gone.
+    again = page(resident.get("/messages"))
+    assert "Nouveau" not in again and 'class="count"' not in again

@@ -35,8 +35,11 @@ def rooms(live_app):
 
 
 def _tap_to_book(page, tap):
-    """Room list → a room (tap 1) → a free slot (tap 2) → confirm (tap 3)."""
+    """Room list → a room (tap 1) → a day (tap 2) → a start time (tap 3) → confirm (tap 4).
+    Each page is short: no long scroll through the week's slots."""
     tap("text=Réserver : Salle commune")
+    tap(".day-button >> nth=0")
+    page.wait_for_url("**when=date**")
     tap(".slot-button >> nth=0")
     page.wait_for_url("**/book?**")
     assert page.is_visible("#confirm-button")
@@ -77,6 +80,9 @@ def test_three_taps_by_keyboard_only(page, server):
     _tab_to(page, "e.textContent.trim() === 'Réserver : Salle commune'")
     page.keyboard.press("Enter")
     page.wait_for_url("**/rooms/*")
+    _tab_to(page, "e.classList.contains('day-button')")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**when=date**")
     _tab_to(page, "e.classList.contains('slot-button')")
     page.keyboard.press("Enter")
     page.wait_for_url("**/book?**")
@@ -93,6 +99,7 @@ def test_the_loser_of_a_race_gets_a_clear_409_page(context_factory, server):
     log_in(second, server, "coordination.armentieres")
     first.goto(server.url + "/rooms")
     first.click("text=Réserver : Laverie – lave-linge")
+    first.click(".day-button >> nth=-1")
     first.click(".slot-button >> nth=-1")
     review = first.url
     second.goto(review)
@@ -131,6 +138,8 @@ def _resident_pages(server, rooms):
         "/bookings",
         f"/bookings/{rooms['jeanne_booking']}",
         f"/bookings/{rooms['jeanne_booking']}/edit",
+        f"/bookings/{rooms['jeanne_booking']}/cancel",
+        "/messages",
         "/me",
         "/",
     ]
@@ -153,6 +162,9 @@ def _coordinator_pages(server, rooms):
 
 def _visit_review_page(page, server, room_id, problems):
     page.goto(f"{server.url}/rooms/{room_id}?when=week")
+    if page.locator(".day-button").count():
+        page.click(".day-button >> nth=0")
+        check(page, None, problems)  # a day: its start times
     if page.locator(".slot-button").count():
         page.click(".slot-button >> nth=0")
         check(page, None, problems)

@@ -45,6 +45,12 @@ def test_noon_and_midnight_in_english_are_words_not_12_am():
     assert tw.hours(at(22), at(23, 59)) == "from 10 pm to midnight"
 
 
+def test_a_days_free_time_fits_a_line_in_both_languages():
+    periods = [(at(9), at(12)), (at(14), at(22))]
+    assert words("fr", this_year=2026).free(periods) == "libre de 9 h à 12 h et de 14 h à 22 h"
+    assert words("en", this_year=2026).free(periods) == "free 9 am–noon and 2 pm–10 pm"
+
+
 def test_periods_stays_and_spans():
     fr = words("fr", this_year=2026)
     assert fr.period(at(14), at(16)) == "jeudi 3 décembre, de 14 h à 16 h"

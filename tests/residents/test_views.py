@@ -118,6 +118,21 @@ def test_choose_username_errors_are_shown_next_to_fields(app, coordinator_client
     assert response.status_code == 422
     assert "Ce nom d'utilisateur est déjà pris" in page(response)
     assert session.query(Invitation).one().used_at is None
+    # Every field's problem at once (not one per try), and what was typed is still there.
+    response = phone.post(
+        f"/activate/{code}",
+        data={
+            "username": "coord.arm",
+            "password": "long enough password",
+            "confirm": "another long password",
+            "csrf_token": token,
+        },
+    )
+    html = page(response)
+    assert response.status_code == 422 and "Le formulaire contient 2 erreurs" in html
+    assert "Ce nom d'utilisateur est déjà pris" in html
+    assert "Les deux mots de passe ne sont pas identiques." in html
+    assert 'value="long enough password"' in html and 'value="another long password"' in html
 
 
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, REDEEM_LIMIT_IP="3 per minute")

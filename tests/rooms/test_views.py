@@ -101,8 +101,9 @@ def world(session, two_residences, make_room, create_booking):
     pending = create_booking(
         resident, room, at(day + dt.timedelta(days=3), 14), at(day + dt.timedelta(days=3), 16)
     )
+    after = day + dt.timedelta(days=1)
     confirmed = create_booking(
-        coord, room, at(day, 14), at(day, 16), for_user=resident, purpose="Goûter"
+        coord, room, at(after, 14), at(after, 16), for_user=resident, purpose="Goûter"
     )
     closure, _affected = bookings.close_room(
         member(coord),
@@ -662,62 +663,63 @@ def test_approving_a_request_whose_slot_was_taken_explains_it(
 # Closures.
 
 
-def test_closure_lists_the_bookings_inside_it_and_the_coordinator_cancels_one(
-    coordinator, session, make_room, two_residences, create_booking
+def test_closing_over_bookings_shows_who_first_then_cancels_and_tells_them(
+    app, coordinator, session, make_room, two_residences, create_booking
 ):
     arm, _bezu, people = two_residences
+    resident = people["arm_res"]
+    resident.phone = "06 12 34 56 78"
     room = make_room()
     day = today(arm) + dt.timedelta(days=5)
-    booking = create_booking(
-        people["arm_res"], room, at(day, 14), at(day, 16), purpose="Anniversaire"
-    )
+    booking = create_booking(resident, room, at(day, 14), at(day, 16), purpose="Anniversaire")
     outside = create_booking(
-        people["arm_res"],
-        room,
-        at(day + dt.timedelta(days=1), 14),
-        at(day + dt.timedelta(days=1), 16),
+        resident, room, at(day + dt.timedelta(days=1), 14), at(day + dt.timedelta(days=1), 16)
     )
     session.commit()
     url = f"/rooms/{room.id}/closures"
     assert "Aucune fermeture prévue." in page(coordinator.get(url))
-    csrf = token(coordinator, url)
-    response = coordinator.post(
-        url,
-        data={
-            "csrf_token": csrf,
-            "start_date": day.isoformat(),
-            "start_time": "08:00",
-            "end_date": day.isoformat(),
-            "end_time": "20:00",
-            "reason": "Travaux de peinture",
-        },
-    )
+    data = {
+        "csrf_token": token(coordinator, url),
+        "start_date": day.isoformat(),
+        "start_time": "08:00",
+        "end_date": day.isoformat(),
+        "end_time": "20:00",
+        "reason": "Travaux de peinture",
+    }
+    # First: who is concerned, with their phone number; nothing is closed yet.
+    response = coordinator.post(url, data=data)
+    assert response.status_code == 200
+    html = page(response)
+    assert "1 réservation tombe pendant cette fermeture." in html
+    assert resident.full_name in html and "logement A01" in html and "de 14 h à 16 h" in html
+    assert 'href="tel:0612345678">06 12 34 56 78</a>' in html
+    assert "Fermer la salle et annuler cette réservation" in html
+    assert session.scalar(sa.select(sa.func.count(Closure.id))) == 0
+    # Confirmed: the room is closed, the booking cancelled with the reason, the person told.
+    response = coordinator.post(url, data={**data, "confirm": "1"})
     assert response.status_code == 303 and response.headers["Location"] == url
     html = page(coordinator.get(url))
-    assert "1 réservation tombe pendant cette fermeture : prévenez la personne" in html
+    assert "1 réservation est annulée et la personne a reçu un message." in html
     assert "Raison : Travaux de peinture" in html and "de 8 h à 20 h" in html
-    assert people["arm_res"].full_name in html and "logement A01" in html
-    assert "de 14 h à 16 h" in html and "Anniversaire" in html
-    assert f'action="/bookings/{booking.id}/cancel"' in html
-    assert f'name="next" value="{url}"' in html
-    assert f"/bookings/{outside.id}/cancel" not in html
-
-    # The old address of this button still works: it sends the form on (308).
-    moved = coordinator.post(
-        f"/rooms/bookings/{booking.id}/cancel", data={"csrf_token": token(coordinator, url)}
-    )
-    assert moved.status_code == 308
-    assert moved.headers["Location"] == f"/bookings/{booking.id}/cancel"
-    response = coordinator.post(
-        f"/bookings/{booking.id}/cancel", data={"csrf_token": token(coordinator, url), "next": url}
-    )
-    assert response.status_code == 303 and response.headers["Location"] == url
-    html = page(coordinator.get(url))
-    assert "est annulée. Pensez à la prévenir." in html
     assert "Aucune réservation pendant cette fermeture." in html
     session.expire_all()
-    assert session.get(Booking, booking.id).status is BookingStatus.CANCELLED
+    cancelled = session.get(Booking, booking.id)
+    assert cancelled.status is BookingStatus.CANCELLED and cancelled.ended_by_closure
     assert session.get(Booking, outside.id).status is BookingStatus.CONFIRMED
+    phone = app.test_client()
+    from tests.conftest import Auth
+
+    Auth(phone).login("res.arm")
+    mine = page(phone.get("/bookings"))
+    assert "Annulée" in mine and "salle fermée : Travaux de peinture" in mine
+    inbox = page(phone.get("/messages"))
+    assert "Réservation annulée : Salle commune" in inbox
+    assert "est fermée pendant cette période (Travaux de peinture)" in inbox
+    # The week shows the closure, never the cancelled booking at the same time.
+    week = page(phone.get(f"/rooms/{room.id}/week?start={day.isoformat()}"))
+    day_card = week[week.index(f'id="day-{day.isoformat()}"') :]
+    day_card = day_card[: day_card.index("</li>\n")]
+    assert "fermé" in day_card and "votre réservation" not in day_card
 
     closure = session.scalars(sa.select(Closure)).one()
     response = coordinator.post(
@@ -726,6 +728,17 @@ def test_closure_lists_the_bookings_inside_it_and_the_coordinator_cancels_one(
     assert response.status_code == 303
     html = page(coordinator.get(url))
     assert "La fermeture est supprimée" in html and "Aucune fermeture prévue." in html
+
+
+def test_the_old_address_of_the_closure_cancel_button_sends_the_form_on(
+    coordinator, session, world
+):
+    booking = world["confirmed"]
+    moved = coordinator.post(
+        f"/rooms/bookings/{booking.id}/cancel", data={"csrf_token": token(coordinator)}
+    )
+    assert moved.status_code == 308
+    assert moved.headers["Location"] == f"/bookings/{booking.id}/cancel"
 
 
 def test_closure_ending_before_it_starts_is_refused_next_to_the_end(
