@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 from app.config import default_config
 from app.core import bench, errors, htmx, i18n, security
 from app.core.db import MAX_ID
+from app.core.sessions import CookieSessionInterface
 from app.core.templating import LocalizedEnvironment
 from app.core.tenancy import load_current_residence
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -80,6 +81,7 @@ def _init_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", configure_sqlite)
     migrate.init_app(app, db, render_as_batch=True)
+    app.session_interface = CookieSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -388,26 +388,46 @@ class Usage:
         return self.active_full() or self.week_full(day)
 
 
-def household_usage(room: Room, member, now: dt.datetime | None = None) -> Usage | None:
-    """What ``member``'s household has booked of ``room``, for the limits; None when the
-    room has no limits (one query otherwise)."""
+def household_usage(
+    room: Room, member, first: dt.date, last: dt.date, now: dt.datetime | None = None
+) -> Usage | None:
+    """What ``member``'s household has booked of ``room`` that counts for a new booking
+    from ``first`` to ``last`` (local days): its first upcoming bookings, as many as the
+    room allows at a time, and its bookings of those days' weeks. None when the room has no
+    limits. One query, whatever the household booked over the year."""
     if room.per_household_week is None and room.max_active_per_household is None:
         return None
     now = now or utcnow()
-    monday = week_start(local_today(room.residence.tz, now))
+    tz = room.residence.tz
     household = (
         Booking.home_id == member.home_id
         if member.home_id is not None
         else Booking.user_id == member.user_id
     )
-    bookings = db.session.scalars(
-        sa.select(Booking)
-        .where(
-            Booking.room_id == room.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            household,
-            Booking.start_at >= day_start(monday, room.residence.tz),
+    counted = sa.and_(Booking.room_id == room.id, Booking.status.in_(ACTIVE_STATUSES), household)
+    parts = []
+    if room.max_active_per_household:
+        upcoming = (
+            sa.select(Booking.id)
+            .where(counted, Booking.end_at > now)
+            .order_by(Booking.start_at)
+            .limit(room.max_active_per_household)
         )
-        .order_by(Booking.start_at)
+        parts.append(sa.select(upcoming.subquery().c.id))
+    if room.per_household_week:
+        monday = week_start(first)
+        after = week_start(last) + dt.timedelta(days=7)
+        parts.append(
+            sa.select(Booking.id).where(
+                counted,
+                Booking.start_at >= day_start(monday, tz),
+                Booking.start_at < day_start(after, tz),
+            )
+        )
+    if not parts:  # limits of 0 mean none
+        return None
+    ids = parts[0] if len(parts) == 1 else sa.union(*parts)
+    bookings = db.session.scalars(
+        sa.select(Booking).where(Booking.id.in_(ids)).order_by(Booking.start_at)
     ).all()
     return Usage(room, list(bookings), now)

@@ -259,7 +259,7 @@ def room(room_id: int):
     usage = (
         None
         if has_role(Role.COORDINATOR)
-        else availability.household_usage(room, g.membership, now)
+        else availability.household_usage(room, g.membership, first, last, now)
     )
     days = {} if date_error else availability.free_slots(room, first, last, now=now)
     suggestions = []
@@ -384,8 +384,9 @@ def _review_page(room: Room, form: BookingForm, error: DomainError | None = None
         # Said before the booking is made: until when it can be cancelled online, and
         # whether a household limit already rules it out.
         deadline = form.period(room.residence.tz).start - dt.timedelta(hours=room.cancel_hours)
-        usage = availability.household_usage(room, g.membership, now)
-        blocked = usage.blocking(start.date()) if usage else None
+        day = start.date()
+        usage = availability.household_usage(room, g.membership, day, day, now)
+        blocked = usage.blocking(day) if usage else None
     return render_template(
         "bookings/book.html",
         room=room,

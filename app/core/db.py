@@ -86,10 +86,10 @@ def database_answers() -> bool:
     """For the load balancer's health check: one ``SELECT 1``."""
     from app.extensions import db
 
-    try:
-        db.session.execute(sa.text("SELECT 1"))
+    try:  # a pooled connection of its own: no ORM session to open and close
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
     except sa.exc.SQLAlchemyError:
-        db.session.rollback()
         return False
     return True
 

@@ -235,6 +235,33 @@ def test_active_bookings_limit(people, make_room):
     book(people["jeanne"], room, at(MONDAY, 14), at(MONDAY, 15))
 
 
+def test_the_limits_said_before_booking_count_what_they_must_and_no_more(people, make_room):
+    """Before a choice, the page asks what the household already holds: its first upcoming
+    bookings (as many as the room allows at once) and its bookings of the shown weeks, not
+    every booking of the year."""
+    room = make_room()
+    weeks = [MONDAY + dt.timedelta(days=7 * n) for n in range(5)]
+    for week in weeks:
+        book(people["jeanne"], room, at(week, 10), at(week, 11))
+    # The coordinator tightens the rules afterwards.
+    room.max_active_per_household, room.per_household_week = 3, 2
+    jeanne = member(people["jeanne"])
+    wednesday = weeks[4] + dt.timedelta(days=2)
+    usage = availability.household_usage(room, jeanne, wednesday, wednesday, now=NOW)
+    days = [to_local(b.start_at, room.residence.tz).date() for b in usage.bookings]
+    assert days == [weeks[0], weeks[1], weeks[2], weeks[4]]  # not weeks[3]
+    assert usage.active_full() is usage.bookings[0]  # 3 upcoming: as many as allowed
+    assert usage.week_full(wednesday) is None  # 1 booking that week, 2 allowed
+    # Paul lives in the same flat: the same bookings count for him; Lucas has none.
+    assert usage.blocking(wednesday) is usage.bookings[0]
+    paul = availability.household_usage(room, member(people["paul"]), MONDAY, MONDAY, now=NOW)
+    assert paul.active_full() is not None
+    lucas = member(people["lucas"])
+    assert availability.household_usage(room, lucas, MONDAY, MONDAY, now=NOW).bookings == []
+    unlimited = make_room(name="Salle sans limite")
+    assert availability.household_usage(unlimited, jeanne, MONDAY, MONDAY, now=NOW) is None
+
+
 def test_cancel_until_the_deadline_then_only_the_coordinator(people, make_room):
     room = make_room(cancel_hours=48)
     booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
