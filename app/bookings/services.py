@@ -601,6 +601,31 @@ def upcoming_bookings(member: Membership, *, now=None, limit: int = 50) -> list[
     return list(db.session.scalars(_upcoming_query(), values).unique())
 
 
+@built_once
+def _ahead_query():
+    return (
+        _of_member()
+        .where(Booking.end_at > sa.bindparam("now"))
+        .order_by(Booking.start_at)
+        .limit(sa.bindparam("limit"))
+    )
+
+
+def bookings_ahead(member: Membership, *, now=None, limit: int = 10):
+    """(the next ``limit`` active bookings, the next ``limit`` cancelled or declined ones
+    whose time has not come): "Mes réservations", in one query."""
+    values = {
+        "residence_id": member.residence_id,
+        "user_id": member.user_id,
+        "now": now or utcnow(),
+        "limit": 3 * limit,
+    }
+    ahead = list(db.session.scalars(_ahead_query(), values).unique())
+    active = [b for b in ahead if b.is_active][:limit]
+    ended = [b for b in ahead if not b.is_active][:limit]
+    return active, ended
+
+
 def booking_history(member: Membership, *, now=None, limit: int = 10):
     """(the last ``limit`` past bookings, the last ``limit`` cancelled or declined), latest
     first: a page of "Mes réservations" stays short after years of bookings."""

@@ -446,18 +446,25 @@ def book(room_id: int):
 @bp.get("/bookings")
 @login_required
 def mine():
+    """What is ahead: the next bookings, then the cancelled or declined ones whose time has
+    not come (a closure, a refusal: the person looks here). The past is one link away."""
     now = utcnow()
-    # A page a resident reads to the end: the next bookings, and only the latest others.
-    upcoming = services.upcoming_bookings(g.membership, now=now, limit=MINE_UPCOMING + 1)
-    past, ended = services.booking_history(g.membership, now=now, limit=MINE_HISTORY)
+    upcoming, ended = services.bookings_ahead(g.membership, now=now, limit=MINE_UPCOMING + 1)
     return render_template(
         "bookings/mine.html",
         upcoming=upcoming[:MINE_UPCOMING],
         more_upcoming=len(upcoming) > MINE_UPCOMING,
-        past=past,
-        ended=ended,
+        ended=ended[:MINE_HISTORY],
         now=now,
     )
+
+
+@bp.get("/bookings/history")
+@login_required
+def history():
+    """The latest past bookings, and the latest cancelled or declined ones."""
+    past, ended = services.booking_history(g.membership, limit=MINE_HISTORY * 2)
+    return render_template("bookings/history.html", past=past, ended=ended)
 
 
 def _detail_page(booking: Booking):

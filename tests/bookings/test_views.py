@@ -516,6 +516,22 @@ def test_my_bookings_lists_upcoming_then_cancelled_and_cancel_works(resident, ro
     )
 
 
+def test_my_bookings_show_what_is_ahead_and_the_past_is_one_link_away(
+    resident, rooms, day, two_residences, create_booking
+):
+    room = rooms["common"]
+    person = two_residences[2]["arm_res"]
+    last_week = day - dt.timedelta(days=10)
+    long_ago = dt.datetime.combine(last_week - dt.timedelta(days=1), dt.time(9), dt.UTC)
+    create_booking(person, room, at(last_week, 9), at(last_week, 10), now=long_ago)
+    post_booking(resident, room, at(day, 15), at(day, 17))
+    html = page(resident.get("/bookings"))
+    assert "de 15 h à 17 h" in html and words(last_week) not in html
+    assert 'href="/bookings/history"' in html
+    history = page(resident.get("/bookings/history"))
+    assert f"{words(last_week)}, de 9 h à 10 h" in history and "de 15 h à 17 h" not in history
+
+
 def test_cancel_too_late_gets_422_with_an_explanation(resident, rooms, day, session):
     room = rooms["common"]
     room.cancel_hours = 24 * 10
