@@ -440,7 +440,7 @@ def pending_queue(residence_id: int, now: dt.datetime | None = None) -> list[Boo
                 joinedload(Booking.user),
                 joinedload(Booking.home),
                 joinedload(Booking.created_by),
-                joinedload(Booking.room).selectinload(Room.units),
+                joinedload(Booking.room),
                 joinedload(Booking.unit),
             )
             .where(
@@ -555,9 +555,9 @@ def decline(actor: Membership, booking: Booking, reason: str, *, now=None) -> Bo
 
 
 def _with_card_data(query):
+    # The room's units are not loaded: ``Room.has_units`` counts them in the room's row.
     return query.options(
         joinedload(Booking.room).joinedload(Room.residence),
-        joinedload(Booking.room).selectinload(Room.units),
         joinedload(Booking.unit),
     )
 

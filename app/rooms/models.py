@@ -87,7 +87,11 @@ class Room(TimestampMixin, db.Model):
 
     @property
     def has_units(self) -> bool:
-        return len(self.units) > 1
+        """Several machines (a laundry): known without loading them (``unit_count``),
+        unless they are loaded already, maybe just changed."""
+        if "units" in self.__dict__ or self.unit_count is None:
+            return len(self.units) > 1
+        return self.unit_count > 1
 
     @property
     def by_nights(self) -> bool:
@@ -161,6 +165,17 @@ class RoomUnit(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     room: Mapped[Room] = relationship(back_populates="units")
+
+
+# How many units a room has, loaded with the room (a booking's card says the machine only
+# for a room of several), so that a list of bookings need not load every room's units.
+Room.unit_count = sa.orm.column_property(
+    sa.select(sa.func.count(RoomUnit.id))
+    .where(RoomUnit.room_id == Room.id)
+    .correlate_except(RoomUnit)
+    .scalar_subquery(),
+    deferred=False,
+)
 
 
 class Closure(TimestampMixin, db.Model):

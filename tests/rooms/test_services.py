@@ -14,7 +14,7 @@ from app.core.permissions import Role
 from app.core.timeutils import Period
 from app.core.timewords import words
 from app.rooms import services
-from app.rooms.models import BookingMode, Closure
+from app.rooms.models import BookingMode, Closure, Room
 from tests.factories import member, today_in
 
 
@@ -105,6 +105,19 @@ def test_units_keep_their_ids_and_a_unit_with_bookings_cannot_go(
     with pytest.raises(DomainError) as refused:
         services.set_units(room, ["LL 3"])  # LL 2 has a booking: the database says no
     assert refused.value.field == "units" and "LL 2" in str(refused.value.message)
+
+
+def test_whether_a_room_has_several_machines_is_known_without_loading_them(
+    session, arm, create_room
+):
+    residence, coord, _resident = arm
+    laundry = create_room(residence, by=coord.user, name="Laverie", unit_names=["LL 1", "LL 2"])
+    room_id = laundry.id
+    session.expire_all()
+    fresh = session.get(Room, room_id)
+    assert fresh.has_units and "units" not in fresh.__dict__  # from the room's row
+    services.set_units(fresh, ["LL 1"])  # changed in this transaction: the units say
+    assert not fresh.has_units
 
 
 def test_opening_hours_must_end_after_they_start(arm):
