@@ -100,8 +100,9 @@ def test_anonymous_people_are_sent_to_log_in(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_the_coordinator_reaches_it_from_me(client, auth, two_residences):
+def test_the_coordinator_reaches_it_from_home_and_from_me(client, auth, two_residences):
     auth.login("coord.arm")
+    assert 'href="/residence/contact"' in page(client.get("/"))
     assert 'href="/residence/contact"' in page(client.get("/me"))
 
 
