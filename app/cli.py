@@ -17,6 +17,18 @@ DEMO_RESIDENCES = [
     ("hirson", "Résidence Thierry Sabine", "Rue Thierry Sabine, 02500 Hirson", 29),
 ]
 
+# How to reach each coordination (phone, office hours, office). The numbers are in the
+# range ARCEP keeps for fiction (03 53 01 xx xx): they ring nobody. Hirson has none yet, so
+# the demo shows what residents read then.
+DEMO_CONTACTS = {
+    "armentieres": (
+        "03 53 01 24 60",
+        "le mardi et le jeudi, de 9 h à 17 h",
+        "Bureau au rez-de-chaussée, à côté de la salle commune",
+    ),
+    "bezu": ("03 53 01 38 12", "le lundi matin, de 9 h à 12 h", "Maison commune du béguinage"),
+}
+
 # username, full name, residence key, role, home label
 DEMO_USERS = [
     ("coordination.armentieres", "Sophie Lambert", "armentieres", "coordinator", None),
@@ -61,6 +73,10 @@ def load_demo() -> list[tuple[str, str]]:
             residence = Residence(name=name, address=address, organisation=org)
             residence.homes = [Home(label=label) for label in _home_labels(key, count)]
             db.session.add(residence)
+        if key in DEMO_CONTACTS and not residence.has_contact:
+            phone, hours, place = DEMO_CONTACTS[key]
+            residence.contact_phone, residence.contact_hours = phone, hours
+            residence.contact_place = place
         residences[key] = residence
     db.session.flush()
 

@@ -10,6 +10,7 @@ once). The rules are checked in the residence's local time.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -944,3 +945,132 @@ def booked_dates(series: BookingSeries) -> list[Booking]:
             .order_by(Booking.start_at)
         )
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Coordinator's day: the requests to answer, and what happens in the residence's rooms today
+# and tomorrow. A constant number of queries, however many bookings there are.
+
+
+def _waiting_requests(residence_id: int, now: dt.datetime) -> list:
+    """The requests of the approval queue (``pending_queue``)."""
+    return [
+        Booking.residence_id == residence_id,
+        Booking.status == BookingStatus.PENDING,
+        Booking.end_at > now,
+    ]
+
+
+def requests_to_answer(
+    actor: Membership, *, now: dt.datetime | None = None, limit: int = 3
+) -> tuple[int, list[Booking]]:
+    """How many requests wait for the coordination's answer, and the ``limit`` soonest, with
+    their person, home, room and unit (three queries)."""
+    check_role(actor, Role.COORDINATOR)
+    waiting = _waiting_requests(actor.residence_id, now or utcnow())
+    count = db.session.scalar(sa.select(sa.func.count(Booking.id)).where(*waiting))
+    if not count:
+        return 0, []
+    first = db.session.scalars(
+        sa.select(Booking)
+        .options(
+            joinedload(Booking.user),
+            joinedload(Booking.home),
+            joinedload(Booking.room).selectinload(Room.units),
+            joinedload(Booking.unit),
+        )
+        .where(*waiting)
+        .order_by(Booking.start_at, Booking.created_at)
+        .limit(limit)
+    )
+    return count, list(first.unique())
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """A booking or a closure of a room on one day, with the part of that day it takes
+    (UTC, cut at the day's local midnights: a stay shows "à partir de 15 h")."""
+
+    start: dt.datetime
+    end: dt.datetime
+    booking: Booking | None = None
+    closure: Closure | None = None
+
+    @property
+    def cut(self) -> bool:
+        """Does it go on before or after this day (a stay, a long closure)?"""
+        whole = self.booking or self.closure
+        return whole.start_at < self.start or whole.end_at > self.end
+
+
+@dataclass(frozen=True)
+class RoomDay:
+    room: Room
+    entries: list[DayEntry]
+
+
+@dataclass(frozen=True)
+class Day:
+    date: dt.date
+    rooms: list[RoomDay]  # by room name; each room's entries by start, closures first
+
+
+def days_ahead(actor: Membership, *, days: int = 2, now: dt.datetime | None = None) -> list[Day]:
+    """Today and the next days in the actor's residence (its local days): the active
+    bookings (requests included) and the rooms' closures, room by room (three queries)."""
+    check_role(actor, Role.COORDINATOR)
+    residence = actor.residence
+    tz = residence.tz
+    today = local_today(tz, now or utcnow())
+    dates = [today + dt.timedelta(days=n) for n in range(days)]
+    span = Period.days(dates[0], dates[-1], tz)
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .options(
+            joinedload(Booking.user),
+            joinedload(Booking.home),
+            joinedload(Booking.room).selectinload(Room.units),
+            joinedload(Booking.unit),
+        )
+        .where(
+            Booking.residence_id == residence.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.start_at > span.start - LONGEST_BOOKING,
+            Booking.start_at < span.end,
+            Booking.end_at > span.start,
+        )
+        .order_by(Booking.start_at, Booking.id)
+    ).unique()
+    closures = db.session.scalars(
+        sa.select(Closure)
+        .options(joinedload(Closure.room))
+        .where(
+            Closure.room_id.in_(sa.select(Room.id).where(Room.residence_id == residence.id)),
+            Closure.start_at < span.end,
+            Closure.end_at > span.start,
+        )
+        .order_by(Closure.start_at, Closure.id)
+    )
+    held = [(closure.room, closure) for closure in closures]
+    held += [(booking.room, booking) for booking in bookings]
+    result = []
+    for date in dates:
+        day = Period.days(date, date, tz)
+        by_room: dict[int, RoomDay] = {}
+        for room, item in held:
+            if not day.overlaps(item.start_at, item.end_at):
+                continue
+            start, end = max(item.start_at, day.start), min(item.end_at, day.end)
+            is_booking = isinstance(item, Booking)
+            entry = DayEntry(
+                start,
+                end,
+                booking=item if is_booking else None,
+                closure=None if is_booking else item,
+            )
+            by_room.setdefault(room.id, RoomDay(room, [])).entries.append(entry)
+        for room_day in by_room.values():
+            room_day.entries.sort(key=lambda e: (e.start, e.booking is not None))
+        rooms_of_day = sorted(by_room.values(), key=lambda r: (r.room.name.lower(), r.room.id))
+        result.append(Day(date, rooms_of_day))
+    return result

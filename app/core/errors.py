@@ -72,7 +72,10 @@ ERROR_TEXTS = {
 
 def render_error(code: int):
     title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
-    return render_template("errors/error.html", code=code, title=title, text=text), code
+    # 5xx: the text says to tell the coordination, so the page says how.
+    return render_template(
+        "errors/error.html", code=code, title=title, text=text, show_contact=code >= 500
+    ), code
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -44,17 +44,42 @@ def healthz():
 @bp.get("/")
 @login_required
 def home():
-    pending = None
     if has_role(Role.COORDINATOR):
-        pending = residents.count_not_activated(g.residence.id)
+        return coordinator_home()
     return render_template(
         "pages/home.html",
         next_bookings=bookings.upcoming_bookings(g.membership, limit=3),
         now=utcnow(),
-        pending_invitations=pending,
         sections=SECTIONS,
         section_text=SECTION_TEXT,
         section_endpoints=SECTION_ENDPOINTS,
+        user=current_user,
+    )
+
+
+# How many of each the coordinator's home lists (the counts are whole).
+FIRST_REQUESTS, FIRST_INVITATIONS = 3, 10
+
+
+def coordinator_home():
+    """The coordinator's day: the requests to answer, today's and tomorrow's bookings and
+    closures, the invitations not used yet. The day's activities and the open votes will be
+    sections of their own here, each from its domain's service."""
+    now = utcnow()
+    requests, first_requests = bookings.requests_to_answer(
+        g.membership, now=now, limit=FIRST_REQUESTS
+    )
+    invitations, first_invitations = residents.waiting_invitations(
+        current_user, g.residence, now=now, limit=FIRST_INVITATIONS
+    )
+    return render_template(
+        "pages/coordination.html",
+        now=now,
+        requests=requests,
+        first_requests=first_requests,
+        days=bookings.days_ahead(g.membership, days=2, now=now),
+        invitations=invitations,
+        first_invitations=first_invitations,
         user=current_user,
     )
 

@@ -56,6 +56,13 @@ class Residence(TimestampMixin, db.Model):
     def has_contact(self) -> bool:
         return bool(self.contact_phone or self.contact_hours or self.contact_place)
 
+    @property
+    def contact_phone_uri(self) -> str:
+        """``tel:0320123456``: the number as a phone dials it (a ``+`` first, then digits)."""
+        phone = self.contact_phone.strip()
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        return f"tel:{'+' if phone.startswith('+') else ''}{digits}" if digits else ""
+
 
 class Home(db.Model):
     """A flat or house of the residence: its label is what is on the door ("B12")."""

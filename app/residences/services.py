@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.core.audit import record
-from app.core.errors import NotAllowed
+from app.core.errors import DomainError, NotAllowed
+from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
 from app.extensions import db
 from app.residences.models import Membership, Residence
@@ -57,4 +58,55 @@ def set_show_booker_names(actor: Membership, show: bool) -> Residence:
         target=residence,
         details=f"show_booker_names={show}",
     )
+    return residence
+
+
+# How to reach the coordination: the longest each may be (the columns' lengths).
+TOO_LONG = {30: _l("30 caractères au plus."), 200: _l("200 caractères au plus.")}
+CONTACT_LIMITS = {"contact_phone": 30, "contact_hours": 200, "contact_place": 200}
+PHONE_CHARACTERS = frozenset("0123456789 .-()+")
+
+
+class ContactRefused(DomainError):
+    pass
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _check_phone(phone: str) -> str:
+    """A number a phone can dial: digits, with spaces, dots, dashes or brackets between them
+    and ``+`` only first (it becomes a ``tel:`` link)."""
+    if not phone:
+        return ""
+    digits = sum(ch.isdigit() for ch in phone)
+    if not set(phone) <= PHONE_CHARACTERS or "+" in phone[1:] or not 4 <= digits <= 20:
+        raise ContactRefused(
+            _l(
+                "Ce numéro ne semble pas valable. Tapez seulement des chiffres, avec des "
+                "espaces si vous voulez, par exemple 03 20 12 34 56."
+            ),
+            field="contact_phone",
+        )
+    return phone
+
+
+def set_contact(actor: Membership, *, phone: str, hours: str, place: str) -> Residence:
+    """How residents reach the coordination: a phone number, office hours and the office's
+    place, in words. Each may be left empty."""
+    check_role(actor, Role.COORDINATOR)
+    values = {
+        "contact_phone": _one_line(phone),
+        "contact_hours": _one_line(hours),
+        "contact_place": _one_line(place),
+    }
+    for field, limit in CONTACT_LIMITS.items():
+        if len(values[field]) > limit:
+            raise ContactRefused(TOO_LONG[limit], field=field)
+    values["contact_phone"] = _check_phone(values["contact_phone"])
+    residence = actor.residence
+    for field, value in values.items():
+        setattr(residence, field, value)
+    record("residence.contact", actor=actor, target=residence)
     return residence

@@ -1,14 +1,17 @@
-"""Which residence a member of several (landlord staff) is looking at."""
+"""The residence: which one a member of several (landlord staff) is looking at, and how its
+residents reach the coordination."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, session, url_for
+from flask import Blueprint, abort, g, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.core.actions import perform
 from app.core.forms import EmptyForm
 from app.core.i18n import gettext as _
-from app.residences.services import membership_for_switch
+from app.core.permissions import Role, require_role
+from app.residences.forms import ContactForm
+from app.residences.services import membership_for_switch, set_contact
 
 bp = Blueprint("residences", __name__, url_prefix="/residence")
 
@@ -33,4 +36,30 @@ def switch(residence_id: int):
         page=lambda _error: abort(404),
         message=lambda m: _("Vous êtes maintenant dans : %(name)s.", name=m.residence.name),
         success=chosen,
+    )
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+@require_role(Role.COORDINATOR)
+def contact():
+    """The coordination's phone, office hours and office: shown wherever the app says to
+    contact the coordination, and printed on the invitation sheets."""
+    form = ContactForm.of(g.residence) if request.method == "GET" else ContactForm()
+
+    def page(_error=None):
+        return render_template("residences/contact.html", form=form)
+
+    if request.method == "GET":
+        return page()
+    return perform(
+        lambda: set_contact(
+            g.membership,
+            phone=form.contact_phone.data,
+            hours=form.contact_hours.data,
+            place=form.contact_place.data,
+        ),
+        form=form,
+        page=page,
+        message=_("Les coordonnées de la coordination sont enregistrées."),
+        success=lambda _residence: url_for("residences.contact"),
     )

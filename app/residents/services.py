@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.core.audit import record
 from app.core.db import utcnow
@@ -244,17 +246,57 @@ def issue_invitation(
     return invitation, code
 
 
-def count_not_activated(residence_id: int) -> int:
-    """People added to the residence who have not chosen their password yet."""
-    return db.session.scalar(
-        sa.select(sa.func.count(Membership.id))
-        .join(Membership.user)
+class WaitingInvitation(NamedTuple):
+    invitation: Invitation
+    membership: Membership
+    expired: bool
+
+
+def _open_invitations(residence_id: int):
+    """Invitations handed out and not used yet (nor replaced), of active members: at most
+    one a person, since a new one replaces the last."""
+    return (
+        sa.select(Invitation, Membership)
+        .join(
+            Membership,
+            sa.and_(
+                Membership.user_id == Invitation.user_id,
+                Membership.residence_id == Invitation.residence_id,
+            ),
+        )
         .where(
-            Membership.residence_id == residence_id,
+            Invitation.residence_id == residence_id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
             Membership.deactivated_at.is_(None),
-            User.password_hash.is_(None),
         )
     )
+
+
+def waiting_invitations(
+    actor: User, residence: Residence, *, now: dt.datetime | None = None, limit: int = 10
+) -> tuple[int, list[WaitingInvitation]]:
+    """How many invitations are not used yet, and ``limit`` of them (expired first: they
+    need a new sheet, then by name), with the person and their home: two queries."""
+    _actor_membership(actor, residence)
+    now = now or utcnow()
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(_open_invitations(residence.id).subquery())
+    )
+    if not count:
+        return 0, []
+    expired = Invitation.expires_at <= now
+    rows = db.session.execute(
+        _open_invitations(residence.id)
+        .join(Invitation.user)
+        .options(contains_eager(Invitation.user), joinedload(Membership.home))
+        .order_by(sa.case((expired, 0), else_=1), sa.func.lower(User.full_name), User.id)
+        .limit(limit)
+    )
+    return count, [
+        WaitingInvitation(invitation, membership, not invitation.is_usable(now))
+        for invitation, membership in rows
+    ]
 
 
 def latest_invitation(membership: Membership) -> Invitation | None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import Blueprint, abort, g, render_template, request, url_for
+from flask_babel import force_locale
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from app.core.actions import perform
 from app.core.forms import EmptyForm
 from app.core.htmx import render_page_or_block
+from app.core.i18n import get_locale, supported
 from app.core.i18n import gettext as _
 from app.core.permissions import Role, ensure, require_role
 from app.core.tenancy import get_for_coordinator_or_404
+from app.core.timewords import words
 from app.residences.models import Membership
 from app.residents import services
 from app.residents.forms import ResidentForm
@@ -170,10 +175,18 @@ def reissue(membership_id: int):
     )
 
 
+def sheet_locale(membership: Membership) -> str:
+    """The language the person reads the app in (the residence's when they chose none)."""
+    locale = membership.user.locale
+    return locale if locale in supported() else membership.residence.default_locale
+
+
 @bp.get("/invitations/<int:invitation_id>")
 @login_required
 def invitation(invitation_id: int):
-    """The printable A4 sheet: code, QR code of the activation link, expiry."""
+    """The printable A4 sheet: code, QR code of the activation link, expiry, how to reach
+    the coordination. The sheet is in the person's language; the page around it (links,
+    print button), in the coordinator's."""
     import segno
 
     invitation = get_for_coordinator_or_404(Invitation, invitation_id)
@@ -181,17 +194,28 @@ def invitation(invitation_id: int):
     if membership is None:
         abort(404)
     ensure(services.can_manage(current_user, g.residence, membership))
-    link = qr_svg = None
+    link = sheet = None
+    locale = sheet_locale(membership)
     if invitation.is_usable() and invitation.code:
         link = url_for("auth.activate_code", code=invitation.code, _external=True)
-        qr_svg = segno.make(link, error="m").svg_inline(
-            scale=6, title=_("Code QR du lien d'activation")
-        )
+        with force_locale(locale):
+            sheet = render_template(
+                "residents/_invitation_sheet.html",
+                invitation=invitation,
+                membership=membership,
+                activate_url=url_for("auth.activate", _external=True),
+                qr_svg=segno.make(link, error="m").svg_inline(
+                    scale=6, title=_("Code QR du lien d'activation"), omitsize=True
+                ),
+                sheet_locale=locale,
+                tw=words(locale, g.residence.timezone),
+            )
     return render_template(
         "residents/invitation.html",
         invitation=invitation,
         membership=membership,
         link=link,
-        activate_url=url_for("auth.activate", _external=True),
-        qr_svg=qr_svg,
+        sheet=Markup(sheet) if sheet else None,  # noqa: S704 - our own template's output
+        sheet_language=Locale.parse(locale).get_language_name(get_locale()),
+        sheet_in_other_language=locale != get_locale(),
     )

@@ -75,3 +75,22 @@ def test_create_residence_refuses_an_unknown_time_zone(app):
         ]
     )
     assert result.exit_code != 0 and "unknown time zone" in result.output
+
+
+def test_demo_shows_how_to_reach_the_coordination(app, session):
+    """Armentières and Bézu have contact details (fictional numbers); Hirson has none yet,
+    and running the demo again keeps what a coordinator changed."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    residences = {r.name.split()[-1]: r for r in session.scalars(sa.select(Residence))}
+    armentieres = residences["d'Armentières"]
+    assert armentieres.contact_phone == "03 53 01 24 60"
+    assert armentieres.contact_hours == "le mardi et le jeudi, de 9 h à 17 h"
+    assert armentieres.contact_place.startswith("Bureau au rez-de-chaussée")
+    assert residences["Bézu-Saint-Germain"].has_contact
+    assert not residences["Sabine"].has_contact
+    armentieres.contact_phone = "03 53 01 99 99"
+    session.commit()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    session.refresh(armentieres)
+    assert armentieres.contact_phone == "03 53 01 99 99"

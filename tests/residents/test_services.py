@@ -164,3 +164,53 @@ def test_a_coordinator_cannot_manage_someone_who_is_staff_elsewhere(
     assert not services.can_manage(coord, arm, membership)
     with pytest.raises(NotAllowed):
         services.issue_invitation(coord, arm, membership)
+
+
+# -- Invitations not used yet (the coordinator's home) ----------------------------------
+
+
+def test_waiting_invitations_are_those_handed_out_and_not_used(session, coord, arm, two_residences):
+    assert services.waiting_invitations(coord, arm) == (0, [])
+    used, _, used_code = _new(session, coord, arm, full_name="Ursule Used")
+    services.redeem_invitation(used_code, "ursule", "mon jardin en juin")
+    gone, _, _ = _new(session, coord, arm, full_name="Gaston Gone")
+    services.set_active(coord, arm, gone, False)
+    reissued, _, _ = _new(session, coord, arm, full_name="Rémi Reissued", home_label="B7")
+    services.issue_invitation(coord, arm, reissued)  # the first one is replaced
+    _expired, late, _ = _new(session, coord, arm, full_name="Zoé Late")
+    late.expires_at = utcnow() - dt.timedelta(days=2)
+    _new(session, coord, arm, full_name="alice Waiting")
+    _new(session, two_residences[2]["bezu_coord"], two_residences[1], full_name="Other Place")
+    session.commit()
+
+    count, waiting = services.waiting_invitations(coord, arm)
+    assert count == 3
+    # Expired first (they need a new sheet), then by name whatever the case.
+    assert [(w.invitation.user.full_name, w.expired) for w in waiting] == [
+        ("Zoé Late", True),
+        ("alice Waiting", False),
+        ("Rémi Reissued", False),
+    ]
+    assert waiting[2].membership.home.label == "B7"
+    assert waiting[2].invitation.is_usable()
+    assert services.waiting_invitations(coord, arm, limit=1)[0] == 3
+    assert len(services.waiting_invitations(coord, arm, limit=1)[1]) == 1
+
+
+def test_a_person_with_an_account_who_got_a_new_sheet_is_waiting_too(
+    session, coord, arm, two_residences
+):
+    """A new sheet is also how a forgotten password is replaced: until it is used, it waits."""
+    resident = two_residences[2]["arm_res"]
+    services.issue_invitation(coord, arm, resident.membership_in(arm.id))
+    session.commit()
+    count, waiting = services.waiting_invitations(coord, arm)
+    assert count == 1 and waiting[0].invitation.user_id == resident.id
+
+
+def test_only_the_coordination_sees_the_waiting_invitations(two_residences):
+    arm, bezu, people = two_residences
+    with pytest.raises(NotAllowed):
+        services.waiting_invitations(people["arm_res"], arm)
+    with pytest.raises(NotAllowed):
+        services.waiting_invitations(people["bezu_coord"], arm)

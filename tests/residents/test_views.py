@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.core.db import utcnow
+from app.core.timeutils import to_local
 from app.residences.models import Membership
 from app.residents.models import Invitation
 from tests.conftest import csrf_from, page
@@ -275,3 +277,85 @@ def test_coordinator_cannot_open_their_own_or_a_peers_record(coordinator_client,
     arm, _bezu, people = two_residences
     own = people["arm_coord"].membership_in(arm.id)
     assert coordinator_client.get(f"/residents/{own.id}").status_code == 403
+
+
+# -- The invitation sheet: the person's language, the coordination's contact -------------
+
+
+def _sheet(client, **fields) -> str:
+    response = _add_person(client, **fields)
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+def test_the_sheet_is_in_the_persons_language_and_the_page_in_the_coordinators(
+    coordinator_client, session
+):
+    html = page(coordinator_client.get(_sheet(coordinator_client, locale="en")))
+    sheet = html[html.index('<article class="sheet"') : html.index("</article>")]
+    assert sheet.startswith('<article class="sheet" lang="en">')
+    assert "<h1>Your invitation to Maison commune</h1>" in sheet
+    assert "Paulette Durand</strong> – home B12" in sheet
+    assert "To create your account" in sheet
+    expiry = to_local(session.query(Invitation).one().expires_at, ZoneInfo("Europe/Paris"))
+    assert f"It is valid until {expiry.day} {expiry:%B} {expiry.year}." in sheet
+    assert "This code is personal: do not give it to anyone." in sheet
+    assert "Pour créer" not in sheet and "Ce code" not in sheet
+    # The page around it stays in French, before and after the sheet.
+    assert "Retour à la fiche de Paulette Durand" in html
+    assert "Imprimer la feuille" in html
+    assert "La feuille est écrite en anglais, la langue de Paulette Durand." in html
+    assert html.index("</article>") < html.index(">Taille du texte<")
+    assert '<html lang="fr"' in html
+
+
+def test_a_french_sheet_for_a_french_reader(coordinator_client):
+    html = page(coordinator_client.get(_sheet(coordinator_client, locale="fr")))
+    assert '<article class="sheet" lang="fr">' in html
+    assert "<h1>Votre invitation à Maison commune</h1>" in html
+    assert "Ce code est personnel : ne le donnez à personne." in html
+    assert "La feuille est écrite en" not in html  # same language as the page
+
+
+def test_a_person_without_a_language_gets_the_residences(coordinator_client, session):
+    url = _sheet(coordinator_client, locale="en")
+    user = session.query(Invitation).one().user
+    user.locale = None
+    user.memberships[0].residence.default_locale = "en"
+    session.commit()
+    assert '<article class="sheet" lang="en">' in page(coordinator_client.get(url))
+
+
+def test_the_sheet_says_how_to_reach_the_coordination(coordinator_client, two_residences, session):
+    from app.residences.services import set_contact
+    from tests.factories import member
+
+    arm, _bezu, people = two_residences
+    url = _sheet(coordinator_client, locale="en")
+    html = page(coordinator_client.get(url))
+    assert "Your contact details" not in html  # (the hint is in the page's language)
+    assert "Vos coordonnées ne sont pas encore sur la feuille." in html
+    assert 'href="/residence/contact"' in html
+    assert "To reach the coordinator" not in html
+    set_contact(
+        member(people["arm_coord"], arm),
+        phone="03 53 01 24 60",
+        hours="le mardi et le jeudi, de 9 h à 17 h",
+        place="Bureau au rez-de-chaussée",
+    )
+    session.commit()
+    html = page(coordinator_client.get(url))
+    sheet = html[html.index('<article class="sheet"') : html.index("</article>")]
+    assert "To reach the coordinator:" in sheet
+    assert '<a class="contact-phone" href="tel:0353012460">03 53 01 24 60</a>' in sheet
+    assert "le mardi et le jeudi, de 9 h à 17 h" in sheet
+    assert "Vos coordonnées ne sont pas encore sur la feuille." not in html
+
+
+def test_the_address_may_wrap_but_not_the_code(coordinator_client):
+    html = page(coordinator_client.get(_sheet(coordinator_client)))
+    assert '<span class="sheet-url">http://localhost/activate</span>' in html
+    assert re.search(r'<p class="sheet-code">[A-Z0-9]{4}-[A-Z0-9]{3}-[A-Z0-9]{3}</p>', html)
+    # The QR code scales with the sheet (a viewBox, no fixed size that would crop it).
+    svg = re.search(r"<svg[^>]*>", html).group(0)
+    assert "viewBox=" in svg and "width=" not in svg

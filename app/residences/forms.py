@@ -1,0 +1,40 @@
+"""The coordinator's form of the residence: how residents reach the coordination."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, TelField
+from wtforms.validators import Length, Optional
+
+from app.core.i18n import lazy_gettext as _l
+
+
+class ContactForm(FlaskForm):
+    """Each field may be left empty; lengths match the columns (``Residence.contact_*``)."""
+
+    contact_phone = TelField(
+        _l("Numéro de téléphone"),
+        description=_l("Le numéro que les habitants peuvent appeler, par exemple 03 20 12 34 56."),
+        validators=[Optional(), Length(max=30, message=_l("30 caractères au plus."))],
+        render_kw={"autocomplete": "off"},
+    )
+    contact_hours = StringField(
+        _l("Jours et heures de permanence"),
+        description=_l("En toutes lettres, par exemple : le mardi et le jeudi, de 9 h à 17 h."),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
+        render_kw={"autocomplete": "off"},
+    )
+    contact_place = StringField(
+        _l("Où trouver la coordination"),
+        description=_l("Par exemple : bureau au rez-de-chaussée, à côté de la salle commune."),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
+        render_kw={"autocomplete": "off"},
+    )
+
+    @classmethod
+    def of(cls, residence) -> ContactForm:
+        return cls(
+            contact_phone=residence.contact_phone,
+            contact_hours=residence.contact_hours,
+            contact_place=residence.contact_place,
+        )
