@@ -535,11 +535,19 @@ def test_my_bookings_show_what_is_ahead_and_the_past_is_one_link_away(
 def test_cancel_too_late_gets_422_with_an_explanation(resident, rooms, day, session):
     room = rooms["common"]
     room.cancel_hours = 24 * 10
+    room.residence.contact_phone = "03 53 01 02 03"
+    room.residence.contact_hours = "le mardi et le jeudi, de 9 h à 12 h"
     session.commit()
+    review = page(
+        resident.get(f"/rooms/{room.id}/book?start={iso(at(day, 9))}&end={iso(at(day, 10))}&unit=")
+    )
+    assert 'href="tel:0353010203"' in review  # "il faudra prévenir la coordination": how
     response = post_booking(resident, room, at(day, 9), at(day, 10))
     booking_id = int(response.headers["Location"].rsplit("/", 1)[1])
     html = page(resident.get(f"/bookings/{booking_id}"))
     assert "Il est trop tard pour annuler ou changer en ligne" in html
+    assert "03 53 01 02 03" in html and "le mardi et le jeudi, de 9 h à 12 h" in html
+    assert "03 53 01 02 03" in page(resident.get(f"/bookings/{booking_id}/edit"))
     assert "Annuler la réservation" not in html
     assert "Changer ou annuler" not in page(resident.get("/bookings"))
     # The question is not asked either: back to the booking's page, which says why.
