@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.core.actions import perform
 from app.core.errors import DomainError
 from app.core.forms import EmptyForm
+from app.core.htmx import render_page_or_block
 from app.core.i18n import gettext as _
 from app.core.urls import safe_next
 from app.extensions import limiter
@@ -243,14 +244,43 @@ def new_calendar_address():
     )
 
 
+def _display_back() -> str:
+    """The page the person came from (``?next=``), where "Revenir" leads."""
+    return safe_next(request.args.get("next"), url_for("pages.home"))
+
+
+@bp.get("/display")
+def display_page():
+    """Text size and contrast on a page of their own, reached from the top of every page.
+    A change keeps the person here, with the new look and a word to say what changed; the
+    fragment answers htmx (the settings and the announcement)."""
+    back = _display_back()
+    return render_page_or_block(
+        "me/display.html",
+        ["display_settings", "live_status"],
+        form=DisplayForm(next=url_for("auth.display_page", next=back)),
+        back=back,
+    )
+
+
+def _display_message(size: int | None, contrast: bool | None) -> str:
+    if contrast is not None:
+        return _("Contraste élevé activé.") if contrast else _("Contraste élevé désactivé.")
+    return {
+        0: _("Le texte est à sa taille normale."),
+        1: _("Le texte est maintenant grand."),
+        2: _("Le texte est maintenant très grand."),
+    }.get(size, _("L'affichage est modifié."))
+
+
 @bp.post("/display")
 def display():
     """Text size and contrast: kept on the account, or in the session before login."""
     form = DisplayForm()
-    target = safe_next(form.next.data, url_for("pages.home"))
+    target = safe_next(form.next.data, url_for("auth.display_page"))
+    size, contrast = form.choice()
 
     def change():
-        size, contrast = form.choice()
         if current_user.is_authenticated:
             return services.set_display(current_user, text_size=size, high_contrast=contrast)
         if size is not None:
@@ -264,6 +294,6 @@ def display():
         form=form,
         lock=False,
         page=lambda _error: redirect(target, 303),
-        message=_("L'affichage est modifié."),
+        message=_display_message(size, contrast),
         success=lambda _result: target,
     )

@@ -38,9 +38,35 @@
     }, 0);
   });
 
+  // The display settings swapped in by htmx carry the new look: apply it to the page.
+  function applyDisplay() {
+    var settings = document.getElementById("display-settings");
+    if (!settings || !settings.dataset.textSize) { return; }
+    var html = document.documentElement;
+    html.classList.remove("text-0", "text-1", "text-2");
+    html.classList.add("text-" + settings.dataset.textSize);
+    var contrast = settings.dataset.contrast === "1";
+    html.classList.toggle("contrast", contrast);
+    var scheme = document.querySelector('meta[name="color-scheme"]');
+    if (scheme) { scheme.content = contrast ? "dark" : "light"; }
+  }
+
+  // A swap that replaced the button just pressed gives the focus back to its new copy.
+  var pressed = null;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[id]") : null;
+    pressed = button ? button.id : null;
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:after:swap", function (event) {
     enhance(event.target || document);
+    applyDisplay();
+    var active = document.activeElement;
+    if (pressed && (!active || active === document.body)) {
+      var again = document.getElementById(pressed);
+      if (again) { again.focus(); }
+    }
   });
   // A 5xx is not swapped (see htmx-config): say so in the live region.
   ["htmx:response:error", "htmx:error"].forEach(function (name) { document.addEventListener(name, function () {

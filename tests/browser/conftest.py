@@ -135,3 +135,52 @@ def log_in(page, server, username: str, password: str = DEMO_PASSWORD):
     page.fill("#password", password)
     page.click("main form button[type=submit]")
     page.wait_for_url(server.url + "/")
+
+
+# The two displays every page is checked with: the defaults on a 390 px phone, and high
+# contrast with the largest text on the narrowest phone (320 px).
+DISPLAYS = {
+    "default": {"text_size": "0", "high_contrast": "0", "width": 390},
+    "contrast+largest": {"text_size": "2", "high_contrast": "1", "width": 320},
+}
+
+
+def set_display(page, server, display: str = "default") -> None:
+    """Switch text size and contrast as the display page's buttons do (a POST with the
+    page's CSRF token; kept on the account, or in the session before login), and size the
+    viewport for that display."""
+    settings = DISPLAYS[display]
+    if not page.url.startswith(server.url):
+        page.goto(server.url + "/login")
+    token = page.evaluate(
+        "JSON.parse(document.body.getAttribute('hx-headers:inherited'))['X-CSRFToken']"
+    )
+    form = {"csrf_token": token, "next": "/healthz"}
+    form.update({name: settings[name] for name in ("text_size", "high_contrast")})
+    assert page.request.post(f"{server.url}/display", form=form).ok
+    page.set_viewport_size({"width": settings["width"], "height": VIEWPORT["height"]})
+
+
+def make_resident(app, username: str, home_label: str, **user_fields) -> None:
+    """A resident of Armentières with the demo password and a home of their own, for a test
+    whose bookings must not meet another test's household limits."""
+    import sqlalchemy as sa
+
+    from app.core.permissions import Role
+    from app.residences.models import Home, Membership, Residence
+    from app.users.models import User
+    from app.users.services import hash_password
+
+    with app.app_context():
+        residence = db.session.scalar(sa.select(Residence).where(Residence.name.like("%Armenti%")))
+        user = User(
+            username=username,
+            full_name=username.replace(".", " ").title(),
+            password_hash=hash_password(DEMO_PASSWORD),
+            locale="fr",
+            **user_fields,
+        )
+        home = Home(residence=residence, label=home_label)
+        membership = Membership(user=user, residence=residence, role=Role.RESIDENT, home=home)
+        db.session.add_all([user, membership])
+        db.session.commit()

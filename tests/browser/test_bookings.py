@@ -1,5 +1,6 @@
-"""Booking a room in three taps — by touch, by keyboard, without JavaScript — and axe on
-every booking page as resident and coordinator, in French and English."""
+"""Booking a room in three taps — by touch, by keyboard, without JavaScript, with the default
+display and with high contrast and the largest text — and axe on every booking page as
+resident and coordinator, in French and English, with both displays."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from app.bookings.models import Booking, BookingSeries, BookingStatus, OriginKind
 from app.extensions import db
 from app.rooms.models import Room
-from tests.browser.conftest import log_in
+from tests.browser.conftest import DISPLAYS, log_in, make_resident, set_display
 from tests.browser.test_accessibility import check
 
 
@@ -48,8 +49,12 @@ def _tap_to_book(page, tap):
     assert "C'est réservé" in page.inner_text("main")
 
 
-def test_three_taps_by_touch_on_a_phone(page, server):
-    log_in(page, server, "lucas.bernard")
+@pytest.mark.parametrize("display", list(DISPLAYS))
+def test_three_taps_by_touch_on_a_phone(display, page, server, live_app):
+    username = f"tactile.{display.replace('+', '.')}"
+    make_resident(live_app, username, f"T-{display}")
+    log_in(page, server, username)
+    set_display(page, server, display)
     page.goto(server.url + "/rooms")
     _tap_to_book(page, lambda selector: page.tap(selector))
     # The booking is listed on "my bookings".
@@ -74,8 +79,12 @@ def _tab_to(page, predicate_js: str, limit: int = 60):
     pytest.fail(f"could not reach by keyboard: {predicate_js}")
 
 
-def test_three_taps_by_keyboard_only(page, server):
-    log_in(page, server, "karim.haddad")
+@pytest.mark.parametrize("display", list(DISPLAYS))
+def test_three_taps_by_keyboard_only(display, page, server, live_app):
+    username = f"clavier.{display.replace('+', '.')}"
+    make_resident(live_app, username, f"K-{display}")
+    log_in(page, server, username)
+    set_display(page, server, display)
     page.goto(server.url + "/rooms")
     _tab_to(page, "e.textContent.trim() === 'Réserver : Salle commune'")
     page.keyboard.press("Enter")
@@ -136,6 +145,7 @@ def _resident_pages(server, rooms):
         f"/rooms/{common}/week",
         f"/rooms/{washers}/week",
         "/bookings",
+        "/bookings/history",
         f"/bookings/{rooms['jeanne_booking']}",
         f"/bookings/{rooms['jeanne_booking']}/edit",
         f"/bookings/{rooms['jeanne_booking']}/cancel",
@@ -170,9 +180,11 @@ def _visit_review_page(page, server, room_id, problems):
         check(page, None, problems)
 
 
+@pytest.mark.parametrize("display", list(DISPLAYS))
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_booking_pages_have_no_violations_for_a_resident(lang, page, server, rooms):
+def test_booking_pages_have_no_violations_for_a_resident(lang, display, page, server, rooms):
     log_in(page, server, "jeanne.martin")
+    set_display(page, server, display)
     page.goto(f"{server.url}/?lang={lang}")
     problems: list[str] = []
     try:
@@ -182,12 +194,15 @@ def test_booking_pages_have_no_violations_for_a_resident(lang, page, server, roo
             _visit_review_page(page, server, rooms[room], problems)
     finally:
         page.goto(f"{server.url}/?lang=fr")
+        set_display(page, server, "default")
     assert not problems, "\n\n".join(problems)
 
 
+@pytest.mark.parametrize("display", list(DISPLAYS))
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_booking_pages_have_no_violations_for_the_coordinator(lang, page, server, rooms):
+def test_booking_pages_have_no_violations_for_the_coordinator(lang, display, page, server, rooms):
     log_in(page, server, "coordination.armentieres")
+    set_display(page, server, display)
     page.goto(f"{server.url}/?lang={lang}")
     problems: list[str] = []
     try:
@@ -203,4 +218,5 @@ def test_booking_pages_have_no_violations_for_the_coordinator(lang, page, server
         check(page, None, problems)
     finally:
         page.goto(f"{server.url}/?lang=fr")
+        set_display(page, server, "default")
     assert not problems, "\n\n".join(problems)

@@ -24,7 +24,7 @@ from app.rooms import services as rooms
 from app.rooms.models import Room
 from app.users.models import User
 from app.users.services import hash_password
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, set_display
 
 EVERY_DAY_TO_MIDNIGHT = [(day, dt.time(8), END_OF_DAY) for day in range(7)]
 
@@ -105,18 +105,6 @@ def house(live_app):
         for room_id in (ids["workshop"], ids["lounge"]):
             db.session.get(Room, room_id).archived = True
         db.session.commit()
-
-
-def _set_display(page, server, *, text_size: str, contrast: str) -> None:
-    """Switch the display settings as the buttons do (a POST with the page's CSRF token)."""
-    token = page.evaluate(
-        "JSON.parse(document.body.getAttribute('hx-headers:inherited'))['X-CSRFToken']"
-    )
-    response = page.request.post(
-        f"{server.url}/display",
-        form={"csrf_token": token, "text_size": text_size, "high_contrast": contrast, "next": "/"},
-    )
-    assert response.ok
 
 
 def _tab_to(page, selector: str, limit: int = 80) -> None:
@@ -216,7 +204,7 @@ def test_a_closure_shows_who_it_affects_then_cancels_and_tells_them(context_fact
     page = context_factory().new_page()
     log_in(page, server, "lucien.petit")
     page.goto(f"{server.url}/?lang=en")
-    _set_display(page, server, text_size="2", contrast="1")
+    set_display(page, server, "contrast+largest")
     try:
         page.goto(f"{server.url}/bookings")
         assert page.inner_text(".main-nav .count").startswith("1")
@@ -234,7 +222,7 @@ def test_a_closure_shows_who_it_affects_then_cancels_and_tells_them(context_fact
         # The unread count is gone once read.
         assert page.locator(".main-nav .count").count() == 0
     finally:
-        _set_display(page, server, text_size="0", contrast="0")
+        set_display(page, server, "default")
         page.goto(f"{server.url}/?lang=fr")
 
 
@@ -244,7 +232,7 @@ def test_a_closure_shows_who_it_affects_then_cancels_and_tells_them(context_fact
 
 def test_cancelling_asks_first_by_keyboard_with_high_contrast_and_largest_text(page, server, house):
     log_in(page, server, "lucien.petit")
-    _set_display(page, server, text_size="2", contrast="1")
+    set_display(page, server, "contrast+largest")
     booking = house["kept_booking"]
     try:
         page.goto(f"{server.url}/bookings/{booking}")
@@ -262,10 +250,10 @@ def test_cancelling_asks_first_by_keyboard_with_high_contrast_and_largest_text(p
         page.goto(f"{server.url}/bookings/{booking}/cancel")
         _tab_to(page, "#cancel-yes")
         page.keyboard.press("Enter")
-        page.wait_for_url("**/bookings**")
+        page.wait_for_url(f"{server.url}/bookings")
         assert "est annulée" in page.inner_text("main")
     finally:
-        _set_display(page, server, text_size="0", contrast="0")
+        set_display(page, server, "default")
 
 
 # ---------------------------------------------------------------------------------------

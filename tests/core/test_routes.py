@@ -18,6 +18,7 @@ PUBLIC = {
     "pages.healthz",
     "static",
     "auth.display",
+    "auth.display_page",
     "bookings.calendar_feed",  # a secret token in the URL instead of a login
 }
 
@@ -55,15 +56,17 @@ def test_public_routes_answer_anonymous_visitors(client):
     assert client.get("/activate").status_code == 200
     assert client.get("/activate/ABCDEFGHJK").status_code == 404  # unknown code
     assert client.get("/healthz").status_code == 200
+    assert client.get("/display?next=/login").status_code == 200
 
 
 def test_state_changing_routes_refuse_get(app, client):
     """No state change on GET: POST-only routes answer 405 to a GET."""
-    post_only = [r for r in _all_rules(app) if "GET" not in r.methods]
+    # (A POST whose URL also shows a page, like /display, is not POST-only.)
+    shown = {r.rule for r in _all_rules(app) if "GET" in r.methods}
+    post_only = [r for r in _all_rules(app) if "GET" not in r.methods and r.rule not in shown]
     assert {r.endpoint for r in post_only} >= {
         "auth.logout",
         "auth.logout_everywhere",
-        "auth.display",
         "residences.switch",
         "residents.set_active",
         "residents.reissue",

@@ -39,6 +39,6 @@ def test_names_carry_the_language():
 
 def test_each_language_gets_its_page_and_pages_it_includes(client):
     french, english = page(client.get("/login")), page(client.get("/login?lang=en"))
-    assert "Se connecter" in french and "Taille du texte" in french  # the footer, included
-    assert "Log in" in english and "Text size" in english
+    assert "Se connecter" in french and "taille du texte et contraste" in french  # the footer
+    assert "Log in" in english and "text size and contrast" in english
     assert "Se connecter" not in english

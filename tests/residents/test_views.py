@@ -305,7 +305,7 @@ def test_the_sheet_is_in_the_persons_language_and_the_page_in_the_coordinators(
     assert "Retour à la fiche de Paulette Durand" in html
     assert "Imprimer la feuille" in html
     assert "La feuille est écrite en anglais, la langue de Paulette Durand." in html
-    assert html.index("</article>") < html.index(">Taille du texte<")
+    assert html.index("</article>") < html.index(">Affichage : taille du texte et contraste<")
     assert '<html lang="fr"' in html
 
 

@@ -207,8 +207,8 @@ def test_french_is_the_default_and_lang_switches_and_is_remembered(client):
     body = client.get("/login?lang=en").get_data(as_text=True)
     assert '<html lang="en"' in body and "Log in" in body
     # The shared layout and form macros too, not only the page itself.
-    assert "Text size" in body and "Show the password" in body
-    assert "Taille du texte" not in body and "Afficher le mot de passe" not in body
+    assert "Display: text size and contrast" in body and "Show the password" in body
+    assert "Affichage" not in body and "Afficher le mot de passe" not in body
     assert '<html lang="en"' in client.get("/login").get_data(as_text=True)
     assert '<html lang="fr"' in client.get("/login?lang=fr").get_data(as_text=True)
 
@@ -248,7 +248,7 @@ def test_text_size_and_contrast_are_remembered_per_user(app, client, auth, creat
     other = app.test_client()
     _post_login(other, "jeanne")
     assert 'class="text-2 contrast"' in page(other.get("/"))
-    assert "L'affichage est modifié." in page(client.get("/me"))
+    assert "Contraste élevé activé." in page(client.get("/me"))
 
 
 def test_display_choice_before_login_is_kept_in_the_session(client, auth):
