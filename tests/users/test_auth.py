@@ -251,6 +251,20 @@ def test_text_size_and_contrast_are_remembered_per_user(app, client, auth, creat
     assert "Contraste élevé activé." in page(client.get("/me"))
 
 
+def test_the_display_page_leads_back_even_after_a_change_of_language(client):
+    body = client.get("/display?next=/rooms/1%3Fwhen%3Dweek").get_data(as_text=True)
+    assert 'id="display-back" href="/rooms/1?when=week"' in body
+    # Switching the language on this page keeps where "Revenir" leads.
+    assert 'href="?next=%2Frooms%2F1%3Fwhen%3Dweek&amp;lang=en"' in body
+    english = client.get("/display?next=%2Frooms%2F1%3Fwhen%3Dweek&lang=en").get_data(as_text=True)
+    assert 'id="display-back" href="/rooms/1?when=week"' in english
+    assert "Back to the page I was on" in english
+    # Another site is never where it leads.
+    assert 'id="display-back" href="/"' in client.get("/display?next=//evil.example").get_data(
+        as_text=True
+    )
+
+
 def test_display_choice_before_login_is_kept_in_the_session(client, auth):
     token = auth.csrf("/login")
     client.post("/display", data={"csrf_token": token, "text_size": "1", "next": "/login"})
