@@ -1,5 +1,6 @@
 """Every model, imported in one place for Alembic and ``create_all``."""
 
+from app.activities.models import Activity, Registration
 from app.bookings.models import Booking, BookingSeries, SeriesSkip
 from app.core.audit import AuditEvent
 from app.messages.models import Message
@@ -9,6 +10,7 @@ from app.rooms.models import Closure, Room, RoomOpening, RoomUnit
 from app.users.models import User
 
 __all__ = [
+    "Activity",
     "AuditEvent",
     "Booking",
     "BookingSeries",
@@ -18,6 +20,7 @@ __all__ = [
     "Message",
     "Membership",
     "Organisation",
+    "Registration",
     "Residence",
     "Room",
     "RoomOpening",

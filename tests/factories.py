@@ -140,6 +140,34 @@ def create_booking(session):
 
 
 @pytest.fixture
+def create_activity(session, create_user):
+    """An activity planned by its residence's coordinator (one is added if none is given),
+    in the room ``room`` (or the garden), from ``start`` to ``end`` (local times; by default
+    tomorrow at 14 h, an hour and a half)."""
+
+    def _create(residence: Residence, *, by: User | None = None, start=None, end=None, **fields):
+        from app.activities.models import Category, PlaceKind
+        from app.activities.services import Plan, create_activity
+
+        if by is None:
+            by = create_user(residence=residence, role=Role.COORDINATOR)
+        if start is None:
+            start = dt.datetime.combine(today_in(residence) + dt.timedelta(days=1), dt.time(14))
+        end = end or start + dt.timedelta(minutes=90)
+        fields.setdefault("title", "Gym douce")
+        fields.setdefault("category", Category.ANIMATION)
+        fields.setdefault("capacity", 10)
+        if fields.get("room") is None:
+            fields.setdefault("place_kind", PlaceKind.GARDEN)
+        plan = Plan(period=local_period(residence, start, end), **fields)
+        activity = create_activity(member(by, residence), plan)
+        session.commit()
+        return activity
+
+    return _create
+
+
+@pytest.fixture
 def two_residences(create_residence, create_user):
     """Armentières and Bézu with a coordinator and a resident each."""
     arm = create_residence("Armentières")

@@ -1,0 +1,177 @@
+"""Activities of a residence (gentle gym, cooking workshop, outing, garden session, meeting)
+and the people who join them.
+
+A person has at most one registration per activity: joining again after leaving reuses it
+and puts them at the end of the line. The line is ``queue_number``, given under the
+activity's lock (PostgreSQL row lock; SQLite's write lock): first come, first served, in the
+order the database settled it. Participants and helpers (the students of a cooking workshop)
+have their own places and their own waiting lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import TimestampMixin, UTCDateTime
+from app.core.i18n import lazy_gettext as _l
+from app.extensions import db
+from app.residences.models import Membership
+from app.rooms.models import Room
+from app.users.models import User
+
+
+def _enum(kind, length: int = 12):
+    return sa.Enum(
+        kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Category(enum.StrEnum):
+    ANIMATION = "animation"
+    GARDEN = "garden"
+    OUTING = "outing"
+    WORKSHOP = "workshop"
+    MEETING = "meeting"
+
+    @property
+    def label(self):
+        return CATEGORY_LABELS[self]
+
+
+CATEGORY_LABELS = {
+    Category.ANIMATION: _l("Animation"),
+    Category.GARDEN: _l("Jardin partagé"),
+    Category.OUTING: _l("Sortie"),
+    Category.WORKSHOP: _l("Atelier"),
+    Category.MEETING: _l("Réunion"),
+}
+
+
+class PlaceKind(enum.StrEnum):
+    ROOM = "room"
+    GARDEN = "garden"
+    OUTSIDE = "outside"
+
+
+class OrganiserKind(enum.StrEnum):
+    COORDINATION = "coordination"
+    RESIDENT = "resident"
+    PARTNER = "partner"
+
+
+class ActivityStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Effort(enum.IntEnum):
+    GENTLE = 0
+    MODERATE = 1
+    SUSTAINED = 2
+
+    @property
+    def label(self):
+        return EFFORT_LABELS[self]
+
+
+EFFORT_LABELS = {
+    Effort.GENTLE: _l("Effort doux"),
+    Effort.MODERATE: _l("Effort moyen"),
+    Effort.SUSTAINED: _l("Effort soutenu"),
+}
+
+
+class Activity(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    category: Mapped[Category] = mapped_column(_enum(Category))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    # Where: a room of the residence, the garden, or outside at ``address``.
+    place_kind: Mapped[PlaceKind] = mapped_column(_enum(PlaceKind))
+    room_id: Mapped[int | None] = mapped_column(sa.ForeignKey("room.id"), index=True)
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int]
+    helper_places: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Who runs it: the coordination, a resident (``organiser_id``), or a named partner.
+    organiser_kind: Mapped[OrganiserKind] = mapped_column(_enum(OrganiserKind, 14))
+    organiser_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership.id"))
+    partner_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    # Accessibility, said on the programme so that nobody has to ask.
+    step_free: Mapped[bool] = mapped_column(default=False)
+    seated: Mapped[bool] = mapped_column(default=False)
+    hearing_loop: Mapped[bool] = mapped_column(default=False)
+    effort: Mapped[Effort] = mapped_column(sa.SmallInteger, default=Effort.GENTLE)
+    status: Mapped[ActivityStatus] = mapped_column(
+        _enum(ActivityStatus), default=ActivityStatus.SCHEDULED
+    )
+    cancel_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+
+    room: Mapped[Room | None] = relationship()
+    organiser: Mapped[Membership | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("starts_at < ends_at", name="period"),
+        sa.CheckConstraint("capacity >= 1", name="capacity"),
+        sa.CheckConstraint("helper_places >= 0", name="helper_places"),
+        sa.Index("ix_activity_residence_start", "residence_id", "starts_at"),
+    )
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == ActivityStatus.CANCELLED
+
+    def has_started(self, now: dt.datetime) -> bool:
+        return self.starts_at <= now
+
+    def places_for(self, role: RegistrationRole) -> int:
+        return self.capacity if role == RegistrationRole.PARTICIPANT else self.helper_places
+
+
+class RegistrationRole(enum.StrEnum):
+    PARTICIPANT = "participant"
+    HELPER = "helper"
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITING = "waiting"
+    LEFT = "left"
+
+
+class Registration(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activity.id"))
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    role: Mapped[RegistrationRole] = mapped_column(_enum(RegistrationRole))
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
+    # The line: given under the activity's lock, a new one at each join.
+    queue_number: Mapped[int]
+    # Who registered them: themselves, or the coordinator on their behalf (or from paper).
+    registered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    activity: Mapped[Activity] = relationship()
+    membership: Mapped[Membership] = relationship()
+    registered_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("activity_id", "membership_id"),
+        sa.UniqueConstraint("activity_id", "queue_number"),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != RegistrationStatus.LEFT
+
+    @property
+    def on_behalf(self) -> bool:
+        return self.registered_by_id != self.membership.user_id

@@ -1,0 +1,524 @@
+"""Activities: the coordinator plans them; residents join or leave; the waiting list moves on
+by itself.
+
+Joining, leaving and changing the number of places take the activity's lock first
+(PostgreSQL: a row lock; SQLite: the write lock the action runner holds), so the count of
+places and the line are read and changed by one person at a time: strictly first come, first
+served. When a place frees up (someone leaves, more places), the first in line gets it at
+once and is told in "Mes messages".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from app.activities.models import (
+    Activity,
+    ActivityStatus,
+    Category,
+    Effort,
+    OrganiserKind,
+    PlaceKind,
+    Registration,
+    RegistrationRole,
+    RegistrationStatus,
+)
+from app.core.audit import record
+from app.core.db import utcnow
+from app.core.errors import Conflict, DomainError, NotAllowed
+from app.core.i18n import lazy_gettext as _l
+from app.core.permissions import Role, check_role
+from app.core.timeutils import Period
+from app.extensions import db
+from app.messages import services as messages
+from app.residences.models import Membership
+from app.rooms.models import Room
+
+CONFIRMED, WAITING, LEFT = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITING,
+    RegistrationStatus.LEFT,
+)
+PARTICIPANT, HELPER = RegistrationRole.PARTICIPANT, RegistrationRole.HELPER
+MOST_PLACES = 500
+
+
+# ---------------------------------------------------------------------------------------
+# Errors
+
+
+class ActivityRefused(DomainError):
+    """A rule of the activity says no (422)."""
+
+
+class ActivityCancelled(Conflict):
+    default_message = _l("Cette activité est annulée : on ne peut plus s'y inscrire.")
+
+
+class ActivityStarted(ActivityRefused):
+    default_message = _l(
+        "Cette activité a déjà commencé : les inscriptions en ligne sont closes. "
+        "Voyez la coordination sur place."
+    )
+
+
+class NoHelpWanted(ActivityRefused):
+    default_message = _l("Cette activité ne cherche pas de bénévoles.")
+
+
+class InvalidPeriod(ActivityRefused):
+    default_message = _l("L'heure de fin doit être après l'heure de début.")
+
+
+class InvalidPlaces(ActivityRefused):
+    default_message = _l("Indiquez au moins une place, et pas plus de 500.")
+
+
+class MissingPlace(ActivityRefused):
+    default_message = _l("Choisissez la salle, ou écrivez l'adresse de la sortie.")
+
+
+class UnknownRoom(ActivityRefused):
+    default_message = _l("Cette salle n'est pas dans la résidence.")
+
+
+class MissingOrganiser(ActivityRefused):
+    default_message = _l("Écrivez le nom du partenaire, ou choisissez l'habitant qui organise.")
+
+
+# ---------------------------------------------------------------------------------------
+# Planning
+
+
+@dataclass
+class Plan:
+    """What the coordinator fills in for an activity (times already in UTC)."""
+
+    title: str
+    category: Category
+    period: Period
+    capacity: int
+    place_kind: PlaceKind = PlaceKind.ROOM
+    room: Room | None = None
+    address: str = ""
+    description: str = ""
+    helper_places: int = 0
+    organiser_kind: OrganiserKind = OrganiserKind.COORDINATION
+    organiser: Membership | None = None
+    partner_name: str = ""
+    step_free: bool = False
+    seated: bool = False
+    hearing_loop: bool = False
+    effort: Effort = Effort.GENTLE
+
+
+def _check_plan(actor: Membership, plan: Plan) -> None:
+    if plan.period.end <= plan.period.start:
+        raise InvalidPeriod(field="end_time")
+    if not 1 <= plan.capacity <= MOST_PLACES:
+        raise InvalidPlaces(field="capacity")
+    if not 0 <= plan.helper_places <= MOST_PLACES:
+        raise InvalidPlaces(field="helper_places")
+    if plan.place_kind == PlaceKind.ROOM:
+        if plan.room is None:
+            raise MissingPlace(field="room")
+        if plan.room.residence_id != actor.residence_id or plan.room.archived:
+            raise UnknownRoom(field="room")
+    if plan.place_kind == PlaceKind.OUTSIDE and not plan.address.strip():
+        raise MissingPlace(field="address")
+    if plan.organiser_kind == OrganiserKind.PARTNER and not plan.partner_name.strip():
+        raise MissingOrganiser(field="partner_name")
+    if plan.organiser_kind == OrganiserKind.RESIDENT and (
+        plan.organiser is None or plan.organiser.residence_id != actor.residence_id
+    ):
+        raise MissingOrganiser(field="organiser")
+
+
+def create_activity(actor: Membership, plan: Plan) -> Activity:
+    """A new activity of the actor's residence (the coordination plans them)."""
+    check_role(actor, Role.COORDINATOR)
+    _check_plan(actor, plan)
+    activity = Activity(
+        residence_id=actor.residence_id,
+        title=" ".join(plan.title.split())[:120],
+        category=plan.category,
+        description=plan.description.strip(),
+        place_kind=plan.place_kind,
+        room=plan.room if plan.place_kind == PlaceKind.ROOM else None,
+        address=plan.address.strip()[:200] if plan.place_kind == PlaceKind.OUTSIDE else "",
+        starts_at=plan.period.start,
+        ends_at=plan.period.end,
+        capacity=plan.capacity,
+        helper_places=plan.helper_places,
+        organiser_kind=plan.organiser_kind,
+        organiser=plan.organiser if plan.organiser_kind == OrganiserKind.RESIDENT else None,
+        partner_name=(
+            plan.partner_name.strip()[:120] if plan.organiser_kind == OrganiserKind.PARTNER else ""
+        ),
+        step_free=plan.step_free,
+        seated=plan.seated,
+        hearing_loop=plan.hearing_loop,
+        effort=plan.effort,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(activity)
+    db.session.flush()
+    record("activity.created", actor=actor, target=activity)
+    return activity
+
+
+# ---------------------------------------------------------------------------------------
+# Joining and leaving
+
+
+def _lock(activity: Activity) -> None:
+    """Serialise the sign-ups of one activity (PostgreSQL row lock; SQLite holds the write
+    lock), then read it afresh: another person may just have changed it."""
+    db.session.execute(sa.select(Activity.id).where(Activity.id == activity.id).with_for_update())
+    db.session.refresh(activity)
+
+
+def _person(actor: Membership, activity: Activity, for_member: Membership | None) -> Membership:
+    check_role(actor, Role.RESIDENT, activity.residence_id)
+    person = for_member or actor
+    if person.id != actor.id:
+        check_role(actor, Role.COORDINATOR, activity.residence_id)
+        if not person.is_active or person.residence_id != activity.residence_id:
+            raise NotAllowed()
+    return person
+
+
+def _open(activity: Activity, now: dt.datetime) -> None:
+    if activity.is_cancelled:
+        raise ActivityCancelled()
+    if activity.has_started(now):
+        raise ActivityStarted()
+
+
+def _registration(activity: Activity, person: Membership) -> Registration | None:
+    return db.session.scalar(
+        sa.select(Registration).where(
+            Registration.activity_id == activity.id, Registration.membership_id == person.id
+        )
+    )
+
+
+def _confirmed(activity: Activity, role: RegistrationRole) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Registration.id)).where(
+            Registration.activity_id == activity.id,
+            Registration.role == role,
+            Registration.status == CONFIRMED,
+        )
+    )
+
+
+def _next_number(activity: Activity) -> int:
+    last = db.session.scalar(
+        sa.select(sa.func.max(Registration.queue_number)).where(
+            Registration.activity_id == activity.id
+        )
+    )
+    return (last or 0) + 1
+
+
+def register(
+    actor: Membership,
+    activity: Activity,
+    *,
+    for_member: Membership | None = None,
+    as_helper: bool = False,
+    now: dt.datetime | None = None,
+) -> Registration:
+    """Join ``activity`` (or, for the coordinator, register ``for_member``): a place if one
+    is free, else the end of the waiting list. Joining twice changes nothing."""
+    now = now or utcnow()
+    person = _person(actor, activity, for_member)
+    _open(activity, now)
+    role = HELPER if as_helper else PARTICIPANT
+    if role == HELPER and activity.helper_places == 0:
+        raise NoHelpWanted()
+    _lock(activity)
+    _open(activity, now)
+    registration = _registration(activity, person)
+    if registration is not None and registration.is_active:
+        return registration
+    free = _confirmed(activity, role) < activity.places_for(role)
+    number = _next_number(activity)
+    if registration is None:
+        registration = Registration(activity=activity, membership=person)
+        db.session.add(registration)
+    registration.role = role
+    registration.status = CONFIRMED if free else WAITING
+    registration.queue_number = number
+    registration.registered_by_id = actor.user_id
+    registration.joined_at = now
+    registration.left_at = None
+    db.session.flush()
+    details = f"{role.value} {registration.status.value}"
+    if person.id != actor.id:
+        details += f"; for user {person.user_id}"
+    record("activity.registered", actor=actor, target=activity, details=details)
+    return registration
+
+
+def leave(
+    actor: Membership,
+    activity: Activity,
+    *,
+    for_member: Membership | None = None,
+    now: dt.datetime | None = None,
+) -> Registration | None:
+    """Leave ``activity`` (a place or the waiting list). A freed place goes at once to the
+    first in line, who is told. Leaving twice changes nothing."""
+    now = now or utcnow()
+    person = _person(actor, activity, for_member)
+    if activity.has_started(now):
+        raise ActivityStarted()
+    _lock(activity)
+    registration = _registration(activity, person)
+    if registration is None or not registration.is_active:
+        return registration
+    had_place = registration.status == CONFIRMED
+    registration.status = LEFT
+    registration.left_at = now
+    db.session.flush()
+    record(
+        "activity.left",
+        actor=actor,
+        target=activity,
+        details="" if person.id == actor.id else f"for user {person.user_id}",
+    )
+    if had_place and not activity.is_cancelled:
+        _fill_places(activity, registration.role)
+    return registration
+
+
+def _fill_places(activity: Activity, role: RegistrationRole) -> list[Registration]:
+    """Give the free places of ``role`` to the first in line, and tell them."""
+    free = activity.places_for(role) - _confirmed(activity, role)
+    if free <= 0:
+        return []
+    promoted = list(
+        db.session.scalars(
+            sa.select(Registration)
+            .options(
+                joinedload(Registration.membership).joinedload(Membership.user),
+                joinedload(Registration.membership).joinedload(Membership.residence),
+            )
+            .where(
+                Registration.activity_id == activity.id,
+                Registration.role == role,
+                Registration.status == WAITING,
+            )
+            .order_by(Registration.queue_number)
+            .limit(free)
+        )
+    )
+    for registration in promoted:
+        registration.status = CONFIRMED
+    db.session.flush()
+    for registration in promoted:
+        _tell(registration, _promoted_words(activity))
+    return promoted
+
+
+def change_places(
+    actor: Membership, activity: Activity, *, capacity: int, helper_places: int
+) -> list[Registration]:
+    """More or fewer places. More places go at once to the first in line; with fewer, the
+    people who already have a place keep it (nobody is sent back to the waiting list)."""
+    check_role(actor, Role.COORDINATOR, activity.residence_id)
+    if not 1 <= capacity <= MOST_PLACES:
+        raise InvalidPlaces(field="capacity")
+    if not 0 <= helper_places <= MOST_PLACES:
+        raise InvalidPlaces(field="helper_places")
+    _lock(activity)
+    activity.capacity, activity.helper_places = capacity, helper_places
+    db.session.flush()
+    record("activity.places", actor=actor, target=activity, details=f"{capacity}+{helper_places}")
+    if activity.is_cancelled:
+        return []
+    return _fill_places(activity, PARTICIPANT) + _fill_places(activity, HELPER)
+
+
+def cancel_activity(actor: Membership, activity: Activity, reason: str = "") -> Activity:
+    """Cancel the activity; everyone registered (with a place or waiting) is told why."""
+    check_role(actor, Role.COORDINATOR, activity.residence_id)
+    _lock(activity)
+    if activity.is_cancelled:
+        return activity
+    activity.status = ActivityStatus.CANCELLED
+    activity.cancel_reason = " ".join(reason.split())[:300]
+    db.session.flush()
+    record("activity.cancelled", actor=actor, target=activity, details=activity.cancel_reason)
+    for registration in active_registrations(activity):
+        _tell(registration, _cancelled_words(activity))
+    return activity
+
+
+# ---------------------------------------------------------------------------------------
+# Telling people
+
+
+def _tell(registration: Registration, compose) -> None:
+    messages.send(
+        registration.membership,
+        compose,
+        about=("activities.detail", {"activity_id": registration.activity_id}),
+    )
+
+
+def _promoted_words(activity: Activity):
+    def compose(tw):
+        when = tw.period(activity.starts_at, activity.ends_at)
+        subject = tw.gettext("Une place pour vous : %(title)s", title=activity.title)
+        body = tw.gettext(
+            "Une place s'est libérée : vous êtes inscrit à « %(title)s », le %(when)s. "
+            "Si vous ne pouvez plus venir, désinscrivez-vous sur la page de l'activité, "
+            "pour laisser la place à la personne suivante.",
+            title=activity.title,
+            when=when,
+        )
+        return subject, body
+
+    return compose
+
+
+def _cancelled_words(activity: Activity):
+    def compose(tw):
+        when = tw.period(activity.starts_at, activity.ends_at)
+        subject = tw.gettext("Activité annulée : %(title)s", title=activity.title)
+        body = tw.gettext(
+            "L'activité « %(title)s » du %(when)s est annulée.", title=activity.title, when=when
+        )
+        if activity.cancel_reason:
+            body += " " + tw.gettext("Raison : %(reason)s", reason=activity.cancel_reason)
+        return subject, body
+
+    return compose
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class Places:
+    """How full an activity is: places taken and people waiting, per role."""
+
+    capacity: int
+    confirmed: int = 0
+    waiting: int = 0
+    helper_places: int = 0
+    helpers: int = 0
+    helpers_waiting: int = 0
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.confirmed, 0)
+
+    @property
+    def helper_free(self) -> int:
+        return max(self.helper_places - self.helpers, 0)
+
+
+def _count_rows(activity_ids: list[int]) -> dict[int, Counter]:
+    rows = db.session.execute(
+        sa.select(
+            Registration.activity_id,
+            Registration.role,
+            Registration.status,
+            sa.func.count(Registration.id),
+        )
+        .where(Registration.activity_id.in_(activity_ids), Registration.status != LEFT)
+        .group_by(Registration.activity_id, Registration.role, Registration.status)
+    )
+    counts: dict[int, Counter] = {}
+    for activity_id, role, status, count in rows:
+        counts.setdefault(activity_id, Counter())[(role, status)] = count
+    return counts
+
+
+def places_of(activities: list[Activity]) -> dict[int, Places]:
+    """Places of each activity, in one query."""
+    counts = _count_rows([a.id for a in activities]) if activities else {}
+    result = {}
+    for activity in activities:
+        c = counts.get(activity.id, Counter())
+        result[activity.id] = Places(
+            capacity=activity.capacity,
+            confirmed=c[(PARTICIPANT, CONFIRMED)],
+            waiting=c[(PARTICIPANT, WAITING)],
+            helper_places=activity.helper_places,
+            helpers=c[(HELPER, CONFIRMED)],
+            helpers_waiting=c[(HELPER, WAITING)],
+        )
+    return result
+
+
+def programme(residence_id: int, *, start: dt.datetime, end: dt.datetime) -> list[Activity]:
+    """The residence's activities that end after ``start`` and begin before ``end``, in
+    order (cancelled ones too: the programme says they are cancelled)."""
+    return list(
+        db.session.scalars(
+            sa.select(Activity)
+            .options(joinedload(Activity.room))
+            .where(
+                Activity.residence_id == residence_id,
+                Activity.starts_at < end,
+                Activity.ends_at > start,
+            )
+            .order_by(Activity.starts_at, Activity.id)
+        )
+    )
+
+
+def registrations_of(member: Membership, activity_ids: list[int]) -> dict[int, Registration]:
+    """The person's current registrations among these activities."""
+    if not activity_ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Registration).where(
+            Registration.membership_id == member.id,
+            Registration.activity_id.in_(activity_ids),
+            Registration.status != LEFT,
+        )
+    )
+    return {r.activity_id: r for r in rows}
+
+
+def waiting_position(registration: Registration) -> int | None:
+    """1 for the first in line; None for someone who is not waiting."""
+    if registration.status != WAITING:
+        return None
+    ahead = db.session.scalar(
+        sa.select(sa.func.count(Registration.id)).where(
+            Registration.activity_id == registration.activity_id,
+            Registration.role == registration.role,
+            Registration.status == WAITING,
+            Registration.queue_number < registration.queue_number,
+        )
+    )
+    return ahead + 1
+
+
+def active_registrations(activity: Activity) -> list[Registration]:
+    """Everyone with a place, then the waiting list in its order (for the coordinator)."""
+    return list(
+        db.session.scalars(
+            sa.select(Registration)
+            .options(
+                joinedload(Registration.membership).joinedload(Membership.user),
+                joinedload(Registration.membership).joinedload(Membership.residence),
+                joinedload(Registration.membership).joinedload(Membership.home),
+            )
+            .where(Registration.activity_id == activity.id, Registration.status != LEFT)
+            .order_by(Registration.status, Registration.role, Registration.queue_number)
+        )
+    )

@@ -1,0 +1,239 @@
+"""Activities without HTTP: places and helpers, the waiting list's order, promotion when a
+place frees up (leaving, more places), cancellation, and who may do what."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from app.activities import services
+from app.activities.models import (
+    ActivityStatus,
+    Category,
+    OrganiserKind,
+    PlaceKind,
+    RegistrationRole,
+    RegistrationStatus,
+)
+from app.core.audit import AuditEvent
+from app.core.errors import NotAllowed
+from app.core.permissions import Role
+from app.messages.models import Message
+from tests.factories import local_period, member, today_in
+
+CONFIRMED, WAITING, LEFT = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITING,
+    RegistrationStatus.LEFT,
+)
+
+
+@pytest.fixture
+def house(create_residence, create_user):
+    residence = create_residence("Armentières")
+    coord = create_user("coord", residence=residence, role=Role.COORDINATOR)
+    people = [create_user(f"habitant{n}", residence=residence) for n in range(6)]
+    return residence, member(coord, residence), [member(p, residence) for p in people]
+
+
+def _messages_of(session, membership):
+    return list(session.scalars(sa.select(Message).where(Message.membership_id == membership.id)))
+
+
+def test_places_then_the_waiting_list_in_order(session, house, create_activity):
+    residence, coord, people = house
+    activity = create_activity(residence, by=coord.user, capacity=2)
+    got = [services.register(p, activity) for p in people[:5]]
+    session.commit()
+    assert [r.status for r in got] == [CONFIRMED, CONFIRMED, WAITING, WAITING, WAITING]
+    assert [services.waiting_position(r) for r in got] == [None, None, 1, 2, 3]
+    places = services.places_of([activity])[activity.id]
+    assert (places.confirmed, places.waiting, places.free) == (2, 3, 0)
+
+
+def test_joining_twice_changes_nothing(session, house, create_activity):
+    residence, coord, people = house
+    activity = create_activity(residence, by=coord.user, capacity=1)
+    first = services.register(people[0], activity)
+    again = services.register(people[0], activity)
+    assert again.id == first.id and again.status == CONFIRMED
+    assert services.places_of([activity])[activity.id].confirmed == 1
+
+
+def test_leaving_gives_the_place_to_the_first_in_line_who_is_told(session, house, create_activity):
+    residence, coord, people = house
+    activity = create_activity(residence, by=coord.user, capacity=1, title="Atelier cuisine")
+    holder, first, second = (services.register(p, activity) for p in people[:3])
+    session.commit()
+    left = services.leave(people[0], activity)
+    session.commit()
+    assert left.status == LEFT
+    session.refresh(first)
+    session.refresh(second)
+    assert first.status == CONFIRMED and second.status == WAITING
+    assert services.waiting_position(second) == 1
+    told = _messages_of(session, people[1])
+    assert len(told) == 1 and "Atelier cuisine" in told[0].subject
+    assert "vous êtes inscrit" in told[0].body
+    assert _messages_of(session, people[2]) == []
+    # Leaving from the waiting list frees no place and moves nobody.
+    services.leave(people[2], activity)
+    assert services.places_of([activity])[activity.id].confirmed == 1
+
+
+def test_coming_back_after_leaving_goes_to_the_end_of_the_line(session, house, create_activity):
+    residence, coord, people = house
+    activity = create_activity(residence, by=coord.user, capacity=1)
+    for person in people[:3]:
+        services.register(person, activity)
+    services.leave(people[1], activity)  # was first in line
+    back = services.register(people[1], activity)
+    assert back.status == WAITING and services.waiting_position(back) == 2
+
+
+def test_more_places_go_to_the_waiting_list_at_once(session, house, create_activity):
+    residence, coord, people = house
+    activity = create_activity(residence, by=coord.user, capacity=1)
+    regs = [services.register(p, activity) for p in people[:4]]
+    promoted = services.change_places(coord, activity, capacity=3, helper_places=0)
+    assert [r.membership_id for r in promoted] == [people[1].id, people[2].id]
+    session.refresh(regs[3])
+    assert regs[3].status == WAITING and services.waiting_position(regs[3]) == 1
+    # Fewer places: nobody loses theirs.
+    services.change_places(coord, activity, capacity=1, helper_places=0)
+    assert services.places_of([activity])[activity.id].confirmed == 3
+    with pytest.raises(services.InvalidPlaces):
+        services.change_places(coord, activity, capacity=0, helper_places=0)
+
+
+def test_helpers_have_their_own_places_and_line(session, house, create_activity):
+    residence, coord, people = house
+    activity = create_activity(
+        residence, by=coord.user, capacity=2, helper_places=1, category=Category.WORKSHOP
+    )
+    helper = services.register(people[0], activity, as_helper=True)
+    second_helper = services.register(people[1], activity, as_helper=True)
+    participant = services.register(people[2], activity)
+    assert helper.role == RegistrationRole.HELPER and helper.status == CONFIRMED
+    assert second_helper.status == WAITING and services.waiting_position(second_helper) == 1
+    assert participant.status == CONFIRMED  # helpers do not take participants' places
+    places = services.places_of([activity])[activity.id]
+    assert (places.confirmed, places.helpers, places.helpers_waiting) == (1, 1, 1)
+    services.leave(people[0], activity)
+    session.refresh(second_helper)
+    assert second_helper.status == CONFIRMED
+    # An activity that wants no helpers says so.
+    gym = create_activity(residence, by=coord.user)
+    with pytest.raises(services.NoHelpWanted):
+        services.register(people[3], gym, as_helper=True)
+
+
+def test_cancelled_or_started_activities_refuse_with_a_reason(session, house, create_activity):
+    residence, coord, people = house
+    now = dt.datetime.now(dt.UTC)
+    activity = create_activity(residence, by=coord.user)
+    services.register(people[0], activity)
+    services.register(people[1], activity)
+    services.leave(people[1], activity)
+    services.cancel_activity(coord, activity, "pluie")
+    session.commit()
+    assert activity.status == ActivityStatus.CANCELLED
+    with pytest.raises(services.ActivityCancelled) as refused:
+        services.register(people[2], activity)
+    assert refused.value.status_code == 409
+    # Those registered are told why; those who had left are not.
+    told = _messages_of(session, people[0])
+    assert len(told) == 1 and "pluie" in told[0].body
+    assert _messages_of(session, people[1]) == []
+    started = create_activity(
+        residence,
+        by=coord.user,
+        start=dt.datetime.combine(today_in(residence), dt.time(0, 5)),
+        end=dt.datetime.combine(today_in(residence), dt.time(23, 55)),
+    )
+    with pytest.raises(services.ActivityStarted):
+        services.register(people[2], started, now=now)
+    with pytest.raises(services.ActivityStarted):
+        services.leave(people[2], started, now=now)
+
+
+def test_the_coordinator_registers_someone_and_it_is_recorded(session, house, create_activity):
+    residence, coord, people = house
+    activity = create_activity(residence, by=coord.user)
+    registration = services.register(coord, activity, for_member=people[0])
+    assert registration.membership_id == people[0].id
+    assert registration.on_behalf
+    event = session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "activity.registered"))
+    assert event.actor_id == coord.user_id and f"for user {people[0].user_id}" in event.details
+    # A resident cannot register a neighbour.
+    with pytest.raises(NotAllowed):
+        services.register(people[1], activity, for_member=people[2])
+
+
+def test_another_residence_cannot_join(
+    session, house, create_activity, create_residence, create_user
+):
+    residence, coord, _people = house
+    activity = create_activity(residence, by=coord.user)
+    elsewhere = create_residence("Bézu")
+    stranger = member(create_user("marcel", residence=elsewhere), elsewhere)
+    with pytest.raises(NotAllowed):
+        services.register(stranger, activity)
+    with pytest.raises(NotAllowed):
+        services.cancel_activity(stranger, activity)
+
+
+def test_a_plan_says_what_is_missing_field_by_field(session, house, create_room):
+    residence, coord, people = house
+    tomorrow = today_in(residence) + dt.timedelta(days=1)
+    period = local_period(
+        residence,
+        dt.datetime.combine(tomorrow, dt.time(15)),
+        dt.datetime.combine(tomorrow, dt.time(14)),
+    )
+    base = dict(title="Sortie", category=Category.OUTING, capacity=8)
+    cases = [
+        (dict(period=period, place_kind=PlaceKind.GARDEN), "end_time"),
+        (
+            dict(period=period.__class__(period.end, period.start), place_kind=PlaceKind.OUTSIDE),
+            "address",
+        ),
+        (
+            dict(period=period.__class__(period.end, period.start), place_kind=PlaceKind.ROOM),
+            "room",
+        ),
+        (
+            dict(
+                period=period.__class__(period.end, period.start),
+                place_kind=PlaceKind.GARDEN,
+                organiser_kind=OrganiserKind.PARTNER,
+            ),
+            "partner_name",
+        ),
+    ]
+    for extra, field in cases:
+        with pytest.raises(services.ActivityRefused) as refused:
+            services.create_activity(coord, services.Plan(**base, **extra))
+        assert refused.value.field == field
+    with pytest.raises(NotAllowed):
+        services.create_activity(
+            people[0],
+            services.Plan(
+                **base,
+                period=period.__class__(period.end, period.start),
+                place_kind=PlaceKind.GARDEN,
+            ),
+        )
+    room = create_room(residence, by=coord.user)
+    activity = services.create_activity(
+        coord,
+        services.Plan(
+            **base,
+            period=period.__class__(period.end, period.start),
+            place_kind=PlaceKind.ROOM,
+            room=room,
+        ),
+    )
+    assert activity.room_id == room.id and activity.address == ""
