@@ -112,6 +112,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.activities.views import bp as activities_bp
     from app.bookings.views import bp as bookings_bp
     from app.messages.views import bp as messages_bp
     from app.pages.views import bp as pages_bp
@@ -120,7 +121,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.rooms.views import bp as rooms_bp
     from app.users.views import bp as auth_bp
 
-    for bp in (pages_bp, auth_bp, residences_bp, residents_bp, messages_bp, rooms_bp, bookings_bp):
+    for bp in (
+        pages_bp,
+        auth_bp,
+        residences_bp,
+        residents_bp,
+        messages_bp,
+        rooms_bp,
+        bookings_bp,
+        activities_bp,
+    ):
         app.register_blueprint(bp)
 
 

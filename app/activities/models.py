@@ -107,7 +107,7 @@ class Activity(TimestampMixin, db.Model):
     step_free: Mapped[bool] = mapped_column(default=False)
     seated: Mapped[bool] = mapped_column(default=False)
     hearing_loop: Mapped[bool] = mapped_column(default=False)
-    effort: Mapped[Effort] = mapped_column(sa.SmallInteger, default=Effort.GENTLE)
+    effort: Mapped[int] = mapped_column(sa.SmallInteger, default=Effort.GENTLE)
     status: Mapped[ActivityStatus] = mapped_column(
         _enum(ActivityStatus), default=ActivityStatus.SCHEDULED
     )
@@ -123,6 +123,10 @@ class Activity(TimestampMixin, db.Model):
         sa.CheckConstraint("helper_places >= 0", name="helper_places"),
         sa.Index("ix_activity_residence_start", "residence_id", "starts_at"),
     )
+
+    @property
+    def effort_level(self) -> Effort:
+        return Effort(self.effort)
 
     @property
     def is_cancelled(self) -> bool:

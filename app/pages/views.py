@@ -22,7 +22,7 @@ SECTIONS = {
 }
 SECTION_ENDPOINTS = {
     "rooms": "rooms.index",
-    "activities": "pages.activities",
+    "activities": "activities.index",
     "votes": "pages.votes",
     "charter": "pages.charter",
 }
@@ -91,12 +91,6 @@ def _placeholder(section: str):
         title=SECTIONS[section],
         text=SECTION_TEXT[section],
     )
-
-
-@bp.get("/activities")
-@login_required
-def activities():
-    return _placeholder("activities")
 
 
 @bp.get("/votes")

@@ -4,10 +4,16 @@ with the default display on a 390 px phone and with high contrast and the larges
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
 
+from app.activities import services as activities
+from app.activities.models import Category, PlaceKind
+from app.core.db import utcnow
+from app.core.timeutils import Period, local_today
 from app.extensions import db
 from app.residences.models import Membership, Residence
 from app.residents import services as residents
@@ -66,12 +72,39 @@ def objects(live_app):
         membership, invitation, code = residents.create_resident(
             coordinator, residence, full_name="Paulette Axe", home_label="A30"
         )
+        # An activity with helpers: one full with a waiting list, where Jeanne is waiting.
+        planner = db.session.scalar(
+            sa.select(Membership).where(
+                Membership.user_id == coordinator.id, Membership.residence_id == residence.id
+            )
+        )
+        tomorrow = local_today(residence.tz, utcnow()) + dt.timedelta(days=1)
+        workshop = activities.create_activity(
+            planner,
+            activities.Plan(
+                title="Atelier cuisine",
+                category=Category.WORKSHOP,
+                period=Period.from_local(
+                    dt.datetime.combine(tomorrow, dt.time(14)),
+                    dt.datetime.combine(tomorrow, dt.time(16)),
+                    residence.tz,
+                ),
+                capacity=1,
+                helper_places=2,
+                place_kind=PlaceKind.OUTSIDE,
+                address="Marché couvert",
+                step_free=True,
+            ),
+        )
+        activities.register(planner, workshop, for_member=membership)
+        activities.register(jeanne, workshop)
         db.session.commit()
         return {
             "jeanne": jeanne.id,
             "pending": membership.id,
             "invitation": invitation.id,
             "code": code,
+            "activity": workshop.id,
         }
 
 
@@ -88,7 +121,7 @@ PAGES_ALL = [
 
 
 def pages_for(role: str, objects) -> list[str]:
-    pages = list(PAGES_ALL)
+    pages = list(PAGES_ALL) + [f"/activities/{objects['activity']}"]
     if role in ("coordinator", "landlord_admin"):
         pages += [
             "/residents",
@@ -97,6 +130,7 @@ def pages_for(role: str, objects) -> list[str]:
             f"/residents/{objects['jeanne']}",
             f"/residents/{objects['pending']}",
             f"/residents/invitations/{objects['invitation']}",
+            "/activities/new",
         ]
     else:
         pages += ["/residents"]  # the 403 page
@@ -156,6 +190,10 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             page.goto(server.url + "/residents/new")
             page.fill("#email", "not an address")
             page.click("main form button[type=submit]")
+            check(page, None, problems)
+            # The new-activity form with its errors shown.
+            page.goto(server.url + "/activities/new")
+            page.click("#save-activity")
             check(page, None, problems)
     finally:
         # Leave the demo account as it was: French, default display.

@@ -124,7 +124,7 @@ def test_me_says_how_to_reach_the_coordination(client, auth, with_contact):
 
 def test_pages_to_come_say_how(client, auth, with_contact):
     auth.login("res.arm")
-    html = page(client.get("/activities"))
+    html = page(client.get("/votes"))
     assert "adressez-vous à la coordination" in html and PHONE_LINK in html
 
 
@@ -132,7 +132,7 @@ def test_without_contact_details_residents_are_told_to_ask_the_coordination(
     client, auth, two_residences
 ):
     auth.login("res.arm")
-    html = page(client.get("/activities"))
+    html = page(client.get("/votes"))
     assert NO_CONTACT in html and "tel:" not in html
 
 

@@ -1,0 +1,163 @@
+"""Forms of activities: the coordinator's plan, joining (as a participant or to help, or
+someone on their behalf), the number of places, cancelling.
+
+Forms check what was typed; the rules (places, the waiting list, what is missing for a place
+or an organiser) are in the services, which name the field they are about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.activities.models import (
+    CATEGORY_LABELS,
+    EFFORT_LABELS,
+    Category,
+    Effort,
+    OrganiserKind,
+    PlaceKind,
+)
+from app.activities.services import MOST_PLACES, Plan
+from app.core.forms import IdChoiceField, date_field, number_field, time_field
+from app.core.i18n import lazy_gettext as _l
+from app.core.timeutils import Period
+
+
+class ActivityForm(FlaskForm):
+    title = StringField(
+        _l("Titre"),
+        description=_l("Comme on le dira aux habitants, par exemple « Gym douce »."),
+        validators=[
+            DataRequired(_l("Écrivez un titre.")),
+            Length(max=120, message=_l("120 caractères au plus.")),
+        ],
+    )
+    category = RadioField(
+        _l("Genre d'activité"),
+        choices=[SelectChoice(c.value, CATEGORY_LABELS[c]) for c in Category],
+        default=Category.ANIMATION.value,
+        validators=[DataRequired(_l("Choisissez le genre d'activité."))],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        description=_l("Ce qu'on y fait, ce qu'il faut apporter."),
+        validators=[Optional(), Length(max=2000, message=_l("2000 caractères au plus."))],
+    )
+    day = date_field(_l("Date"))
+    start_time = time_field(_l("Heure de début"))
+    end_time = time_field(_l("Heure de fin"))
+    place_kind = RadioField(
+        _l("Où ?"),
+        choices=[
+            SelectChoice(PlaceKind.ROOM.value, _l("Dans une salle de la résidence")),
+            SelectChoice(PlaceKind.GARDEN.value, _l("Au jardin")),
+            SelectChoice(PlaceKind.OUTSIDE.value, _l("Dehors (une sortie)")),
+        ],
+        default=PlaceKind.ROOM.value,
+        validators=[DataRequired(_l("Choisissez où."))],
+    )
+    room = IdChoiceField(_l("Salle"), validators=[Optional()])
+    address = StringField(
+        _l("Adresse de la sortie"),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
+    )
+    capacity = number_field(
+        _l("Nombre de places"),
+        minimum=1,
+        maximum=MOST_PLACES,
+        description=_l("Quand c'est complet, les suivants vont sur la liste d'attente."),
+    )
+    helper_places = number_field(
+        _l("Places de bénévoles"),
+        minimum=0,
+        maximum=MOST_PLACES,
+        default=0,
+        description=_l("Par exemple des étudiants qui aident ; 0 si personne n'est attendu."),
+    )
+    organiser_kind = RadioField(
+        _l("Qui l'organise ?"),
+        choices=[
+            SelectChoice(OrganiserKind.COORDINATION.value, _l("La coordination")),
+            SelectChoice(OrganiserKind.RESIDENT.value, _l("Un habitant")),
+            SelectChoice(OrganiserKind.PARTNER.value, _l("Un partenaire")),
+        ],
+        default=OrganiserKind.COORDINATION.value,
+        validators=[DataRequired(_l("Choisissez qui l'organise."))],
+    )
+    organiser = IdChoiceField(_l("Habitant qui organise"), validators=[Optional()])
+    partner_name = StringField(
+        _l("Nom du partenaire"),
+        description=_l("Par exemple « Association Siel Bleu »."),
+        validators=[Optional(), Length(max=120, message=_l("120 caractères au plus."))],
+    )
+    step_free = BooleanField(_l("Accessible sans marche"))
+    seated = BooleanField(_l("Se fait assis"))
+    hearing_loop = BooleanField(_l("Boucle magnétique"))
+    effort = SelectField(
+        _l("Effort"),
+        choices=[SelectChoice(str(e.value), EFFORT_LABELS[e]) for e in Effort],
+        default=str(Effort.GENTLE.value),
+        coerce=str,
+    )
+
+    def plan(self, tz: ZoneInfo, rooms: dict, members: dict) -> Plan:
+        """What was typed, as the service takes it (local times made UTC here, once)."""
+        return Plan(
+            title=self.title.data,
+            category=Category(self.category.data),
+            description=self.description.data or "",
+            period=Period.from_local(
+                dt.datetime.combine(self.day.data, self.start_time.data),
+                dt.datetime.combine(self.day.data, self.end_time.data),
+                tz,
+            ),
+            place_kind=PlaceKind(self.place_kind.data),
+            room=rooms.get(self.room.data),
+            address=self.address.data or "",
+            capacity=self.capacity.data,
+            helper_places=self.helper_places.data or 0,
+            organiser_kind=OrganiserKind(self.organiser_kind.data),
+            organiser=members.get(self.organiser.data),
+            partner_name=self.partner_name.data or "",
+            step_free=self.step_free.data,
+            seated=self.seated.data,
+            hearing_loop=self.hearing_loop.data,
+            effort=Effort(int(self.effort.data)),
+        )
+
+
+class JoinForm(FlaskForm):
+    """The join button says how (``role``, the button's value); the coordinator may pick
+    the person (``for_member``)."""
+
+    role = RadioField(
+        _l("Comment ?"),
+        choices=[
+            SelectChoice("participant", _l("Participer")),
+            SelectChoice("helper", _l("Aider")),
+        ],
+        default="participant",
+    )
+    for_member = IdChoiceField(_l("Qui ?"), validators=[Optional()])
+
+
+class PlacesForm(FlaskForm):
+    capacity = number_field(_l("Nombre de places"), minimum=1, maximum=MOST_PLACES)
+    helper_places = number_field(_l("Places de bénévoles"), minimum=0, maximum=MOST_PLACES)
+
+
+class CancelActivityForm(FlaskForm):
+    reason = StringField(
+        _l("Raison, dite aux inscrits"),
+        description=_l("Par exemple « pluie » ou « animatrice malade »."),
+        validators=[
+            DataRequired(_l("Écrivez la raison : les inscrits la liront.")),
+            Length(max=300, message=_l("300 caractères au plus.")),
+        ],
+    )

@@ -1,0 +1,228 @@
+"""The programme, an activity's page, joining and leaving (DESIGN §5), and the coordinator's
+planning: a new activity, the number of places, registering someone, cancelling.
+
+Joining and leaving answer 303 to the activity's page (registered, waiting or left); a
+refusal (cancelled, started) answers 409 or 422 with the page saying why. With htmx, the
+redirect brings back the "your place" part of the page and the announcement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, g, render_template, url_for
+from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
+
+from app.activities import services
+from app.activities.forms import ActivityForm, CancelActivityForm, JoinForm, PlacesForm
+from app.activities.models import Activity, RegistrationStatus
+from app.core.actions import perform
+from app.core.db import utcnow
+from app.core.htmx import render_page_or_block
+from app.core.i18n import get_locale, ngettext
+from app.core.i18n import gettext as _
+from app.core.permissions import Role, has_role, require_role
+from app.core.tenancy import get_for_coordinator_or_404, get_in_residence_or_404
+from app.core.timeutils import Period, local_today, to_local
+from app.residences.services import active_members
+from app.rooms import services as rooms
+
+bp = Blueprint("activities", __name__, url_prefix="/activities")
+
+PROGRAMME_DAYS = 28
+
+
+@bp.get("")
+@login_required
+def index():
+    """The next four weeks, a day at a time, with the places left and the person's own."""
+    now = utcnow()
+    tz = g.residence.tz
+    today = local_today(tz, now)
+    weeks = Period.days(today, today + dt.timedelta(days=PROGRAMME_DAYS - 1), tz)
+    activities = services.programme(g.residence.id, start=now, end=weeks.end)
+    days: dict[dt.date, list[Activity]] = {}
+    for activity in activities:
+        days.setdefault(to_local(activity.starts_at, tz).date(), []).append(activity)
+    ids = [a.id for a in activities]
+    return render_template(
+        "activities/index.html",
+        days=days,
+        places=services.places_of(activities),
+        mine=services.registrations_of(g.membership, ids),
+        now=now,
+    )
+
+
+def _detail_context(activity: Activity, **forms):
+    registration = services.registrations_of(g.membership, [activity.id]).get(activity.id)
+    places = services.places_of([activity])[activity.id]
+    context = {
+        "activity": activity,
+        "places": places,
+        "registration": registration,
+        "position": services.waiting_position(registration) if registration else None,
+        "now": utcnow(),
+        "join_form": forms.get("join_form") or JoinForm(),
+        "leave_form": JoinForm(),
+    }
+    if has_role(Role.COORDINATOR):
+        people = services.active_registrations(activity)
+        taken = {r.membership_id for r in people}
+        others = [m for m in active_members(g.residence.id) if m.id not in taken]
+        join_for = forms.get("join_for_form") or JoinForm()
+        join_for.for_member.set_objects(
+            others, lambda m: m.user.full_name, empty=_("Choisir une personne")
+        )
+        places_form = forms.get("places_form") or PlacesForm(
+            capacity=activity.capacity, helper_places=activity.helper_places
+        )
+        context.update(
+            people=people,
+            join_for_form=join_for,
+            places_form=places_form,
+            cancel_form=forms.get("cancel_form") or CancelActivityForm(),
+        )
+    return context
+
+
+def _detail_page(activity: Activity, **forms):
+    return render_page_or_block(
+        "activities/detail.html", ["my_place", "live_status"], **_detail_context(activity, **forms)
+    )
+
+
+@bp.get("/<int:activity_id>")
+@login_required
+def detail(activity_id: int):
+    return _detail_page(get_in_residence_or_404(Activity, activity_id))
+
+
+def _joined_message(registration) -> str:
+    if registration.status == RegistrationStatus.CONFIRMED:
+        return _("C'est noté : vous êtes inscrit.")
+    position = services.waiting_position(registration)
+    return _("C'est complet : vous êtes sur la liste d'attente, en position %(num)d.", num=position)
+
+
+@bp.post("/<int:activity_id>/register")
+@login_required
+def register(activity_id: int):
+    activity = get_in_residence_or_404(Activity, activity_id)
+    form = JoinForm()
+    members = {}
+    if has_role(Role.COORDINATOR) and form.for_member.raw_data and form.for_member.raw_data[0]:
+        members = {m.id: m for m in active_members(g.residence.id)}
+        form.for_member.set_objects(members.values(), lambda m: m.user.full_name, empty="")
+    else:
+        form.for_member.choices = [SelectChoice("", "")]
+    for_member = members.get(form.for_member.data) if form.for_member.data else None
+    return perform(
+        lambda: services.register(
+            g.membership,
+            activity,
+            for_member=for_member,
+            as_helper=form.role.data == "helper",
+        ),
+        form=form,
+        page=lambda _error: _detail_page(
+            activity, **({"join_for_form": form} if for_member else {"join_form": form})
+        ),
+        message=lambda registration: (
+            _("%(name)s est inscrit.", name=for_member.user.full_name)
+            if for_member
+            else _joined_message(registration)
+        ),
+        success=lambda _registration: url_for("activities.detail", activity_id=activity.id),
+    )
+
+
+@bp.post("/<int:activity_id>/leave")
+@login_required
+def leave(activity_id: int):
+    activity = get_in_residence_or_404(Activity, activity_id)
+    form = JoinForm()
+    form.for_member.choices = [SelectChoice("", "")]
+    return perform(
+        lambda: services.leave(g.membership, activity),
+        form=form,
+        page=lambda _error: _detail_page(activity),
+        message=_("C'est noté : vous n'êtes plus inscrit. Votre place va à la personne suivante."),
+        success=lambda _registration: url_for("activities.detail", activity_id=activity.id),
+    )
+
+
+@bp.post("/<int:activity_id>/places")
+@require_role(Role.COORDINATOR)
+def change_places(activity_id: int):
+    activity = get_for_coordinator_or_404(Activity, activity_id)
+    form = PlacesForm()
+    return perform(
+        lambda: services.change_places(
+            g.membership,
+            activity,
+            capacity=form.capacity.data,
+            helper_places=form.helper_places.data,
+        ),
+        form=form,
+        page=lambda _error: _detail_page(activity, places_form=form),
+        message=lambda promoted: (
+            _("Le nombre de places est changé.")
+            + (
+                " "
+                + ngettext(
+                    "%(num)d personne de la liste d'attente a reçu une place et un message.",
+                    "%(num)d personnes de la liste d'attente ont reçu une place et un message.",
+                    len(promoted),
+                )
+                if promoted
+                else ""
+            )
+        ),
+        success=lambda _promoted: url_for("activities.detail", activity_id=activity.id),
+    )
+
+
+@bp.post("/<int:activity_id>/cancel")
+@require_role(Role.COORDINATOR)
+def cancel(activity_id: int):
+    activity = get_for_coordinator_or_404(Activity, activity_id)
+    form = CancelActivityForm()
+    return perform(
+        lambda: services.cancel_activity(g.membership, activity, form.reason.data),
+        form=form,
+        page=lambda _error: _detail_page(activity, cancel_form=form),
+        message=_("L'activité est annulée. Les inscrits ont reçu un message."),
+        success=lambda _activity: url_for("activities.detail", activity_id=activity.id),
+    )
+
+
+def _plan_choices(form: ActivityForm):
+    room_list = rooms.rooms_of(g.residence.id)
+    people = active_members(g.residence.id)
+    form.room.set_objects(room_list, lambda r: r.name_for(get_locale()), empty=_("Choisir"))
+    form.organiser.set_objects(people, lambda m: m.user.full_name, empty=_("Choisir"))
+    return {r.id: r for r in room_list}, {m.id: m for m in people}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require_role(Role.COORDINATOR)
+def new():
+    form = ActivityForm()
+    room_map, members = _plan_choices(form)
+
+    def page(_error=None):
+        return render_template("activities/form.html", form=form)
+
+    if not form.is_submitted():
+        return page()
+    return perform(
+        lambda: services.create_activity(
+            g.membership, form.plan(g.residence.tz, room_map, members)
+        ),
+        form=form,
+        page=page,
+        message=_("L'activité est au programme. Les habitants peuvent s'inscrire."),
+        success=lambda activity: url_for("activities.detail", activity_id=activity.id),
+    )

@@ -1,0 +1,175 @@
+"""Activities through HTTP (DESIGN §5): the programme, an activity's page, joining (303 to
+the page: registered or waiting), a repeated join, leaving, refusals (409/422 with the page,
+never a 5xx), another residence's activity (404), the coordinator's planning."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from app.activities.models import Registration, RegistrationStatus
+from app.activities.services import cancel_activity
+from app.core.audit import AuditEvent
+from tests.conftest import Auth, page
+from tests.factories import member, today_in
+
+
+@pytest.fixture
+def gym(two_residences, create_activity):
+    arm, _bezu, people = two_residences
+    return create_activity(arm, by=people["arm_coord"], title="Gym douce", capacity=1)
+
+
+def _post(client, url, **data):
+    return client.post(url, data={"csrf_token": Auth(client).csrf(), **data})
+
+
+def test_the_programme_lists_the_activity_with_its_places(client, auth, gym):
+    auth.login("res.arm")
+    body = page(client.get("/activities"))
+    assert "Gym douce" in body and "1 place libre" in body
+    assert f'href="/activities/{gym.id}"' in body
+    assert "Bientôt disponible" not in body
+
+
+def test_join_then_join_again_then_leave(client, auth, gym, session):
+    auth.login("res.arm")
+    url = f"/activities/{gym.id}"
+    response = _post(client, url + "/register")
+    assert response.status_code == 303 and response.headers["Location"] == url
+    body = page(client.get(url))
+    assert "C'est noté : vous êtes inscrit." in body and "Vous êtes inscrit." in body
+    assert _post(client, url + "/register").status_code == 303  # changes nothing
+    assert session.scalar(sa.select(sa.func.count(Registration.id))) == 1
+    # With htmx, the page's "your place" part and the announcement come back.
+    partial = page(client.get(url, headers={"HX-Request": "true"}))
+    assert partial.startswith('<section id="my-place"') or '<section id="my-place"' in partial
+    assert "<h1>" not in partial and 'id="leave-button"' in partial and "autofocus" in partial
+    response = _post(client, url + "/leave")
+    assert response.status_code == 303 and response.headers["Location"] == url
+    assert "M'inscrire" in page(client.get(url))
+
+
+def test_a_full_activity_says_the_waiting_list_before_joining(
+    client, auth, gym, create_user, two_residences
+):
+    arm = two_residences[0]
+    create_user("voisine", residence=arm)
+    auth.login("voisine")
+    _post(client, f"/activities/{gym.id}/register")
+    auth.logout()
+    auth.login("res.arm")
+    before = page(client.get(f"/activities/{gym.id}"))
+    assert "Vous serez n° 1 sur la liste d'attente" in before
+    assert "M'inscrire sur la liste d'attente" in before
+    _post(client, f"/activities/{gym.id}/register")
+    after = page(client.get(f"/activities/{gym.id}"))
+    assert "en position 1" in after and "Liste d'attente, n° 1." in after
+
+
+def test_a_cancelled_activity_refuses_with_409_and_says_why(
+    client, auth, gym, two_residences, session
+):
+    arm, _bezu, people = two_residences
+    cancel_activity(member(people["arm_coord"], arm), gym, "pluie")
+    session.commit()
+    auth.login("res.arm")
+    response = _post(client, f"/activities/{gym.id}/register")
+    assert response.status_code == 409
+    body = page(response)
+    assert "Cette activité est annulée" in body and "pluie" in body
+
+
+def test_a_started_activity_refuses_with_422(client, auth, two_residences, create_activity):
+    arm, _bezu, people = two_residences
+    today = today_in(arm)
+    started = create_activity(
+        arm,
+        by=people["arm_coord"],
+        start=dt.datetime.combine(today, dt.time(0, 1)),
+        end=dt.datetime.combine(today, dt.time(23, 59)),
+    )
+    auth.login("res.arm")
+    response = _post(client, f"/activities/{started.id}/register")
+    assert response.status_code == 422
+    assert "les inscriptions en ligne sont closes" in page(response)
+
+
+def test_another_residences_activity_is_not_found(client, auth, gym):
+    auth.login("res.bezu")
+    assert client.get(f"/activities/{gym.id}").status_code == 404
+    assert _post(client, f"/activities/{gym.id}/register").status_code == 404
+    assert "Gym douce" not in page(client.get("/activities"))
+
+
+def test_a_resident_cannot_register_a_neighbour(client, auth, gym, two_residences):
+    _arm, _bezu, people = two_residences
+    auth.login("res.arm")
+    neighbour = member(people["arm_committee"])
+    response = _post(client, f"/activities/{gym.id}/register", for_member=neighbour.id)
+    assert response.status_code == 422
+    assert not page(client.get(f"/activities/{gym.id}")).count("inscrit par la coordination")
+
+
+def test_the_coordinator_registers_someone_sees_the_list_and_adds_places(
+    client, auth, gym, two_residences, session
+):
+    arm, _bezu, people = two_residences
+    auth.login("coord.arm")
+    resident = member(people["arm_res"], arm)
+    committee = member(people["arm_committee"], arm)
+    url = f"/activities/{gym.id}"
+    assert _post(client, url + "/register", for_member=resident.id).status_code == 303
+    assert _post(client, url + "/register", for_member=committee.id).status_code == 303
+    body = page(client.get(url))
+    assert "Qui vient" in body and "Liste d'attente, dans l'ordre" in body
+    assert "inscrit par la coordination" in body
+    response = _post(client, url + "/places", capacity="2", helper_places="0")
+    assert response.status_code == 303
+    assert "1 personne de la liste d'attente a reçu une place" in page(client.get(url))
+    statuses = session.scalars(sa.select(Registration.status)).all()
+    assert statuses == [RegistrationStatus.CONFIRMED, RegistrationStatus.CONFIRMED]
+    # Bad numbers: said next to the field, nothing changed.
+    response = _post(client, url + "/places", capacity="0", helper_places="x")
+    assert response.status_code == 422
+    assert "Indiquez un nombre entre 1 et 500." in page(response)
+
+
+def test_residents_cannot_plan_or_cancel(client, auth, gym):
+    auth.login("res.arm")
+    assert client.get("/activities/new").status_code == 403
+    assert _post(client, f"/activities/{gym.id}/cancel", reason="non").status_code == 403
+
+
+def test_the_coordinator_plans_an_activity_with_errors_shown_first(
+    client, auth, two_residences, session
+):
+    auth.login("coord.arm")
+    tomorrow = (today_in(two_residences[0]) + dt.timedelta(days=1)).isoformat()
+    form = {
+        "title": "Atelier cuisine",
+        "category": "workshop",
+        "day": tomorrow,
+        "start_time": "15:00",
+        "end_time": "14:00",
+        "place_kind": "outside",
+        "address": "",
+        "capacity": "10",
+        "helper_places": "3",
+        "organiser_kind": "coordination",
+        "effort": "0",
+    }
+    response = _post(client, "/activities/new", **form)
+    assert response.status_code == 422
+    assert "L'heure de fin doit être après l'heure de début." in page(response)
+    form.update(end_time="17:00", address="Marché couvert, place du Général-de-Gaulle")
+    response = _post(client, "/activities/new", **form)
+    assert response.status_code == 303
+    body = page(client.get(response.headers["Location"]))
+    assert "Atelier cuisine" in body and "Sortie : Marché couvert" in body
+    assert "Venir aider" in body and "de 15 h à 17 h" in body
+    assert "accessible sans marche et effort doux" not in body  # not ticked
+    assert "Accessibilité effort doux" in " ".join(body.split()).replace("</dt><dd>", " ")
+    assert session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "activity.created"))
