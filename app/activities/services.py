@@ -28,6 +28,8 @@ from app.activities.models import (
     RegistrationRole,
     RegistrationStatus,
 )
+from app.bookings import services as bookings
+from app.bookings.models import ACTIVE_STATUSES, Booking, Origin, OriginKind
 from app.core.audit import record
 from app.core.db import utcnow
 from app.core.errors import Conflict, DomainError, NotAllowed
@@ -85,6 +87,12 @@ class MissingPlace(ActivityRefused):
 
 class UnknownRoom(ActivityRefused):
     default_message = _l("Cette salle n'est pas dans la résidence.")
+
+
+class RoomNotFree(ActivityRefused):
+    default_message = _l(
+        "La salle est déjà prise à ce moment-là. Choisissez une autre heure ou une autre salle."
+    )
 
 
 class MissingOrganiser(ActivityRefused):
@@ -168,8 +176,44 @@ def create_activity(actor: Membership, plan: Plan) -> Activity:
     )
     db.session.add(activity)
     db.session.flush()
+    if activity.room is not None:
+        _hold_room(actor, activity)
     record("activity.created", actor=actor, target=activity)
     return activity
+
+
+def _origin(activity: Activity) -> Origin:
+    return Origin(OriginKind.ACTIVITY, activity.id)
+
+
+def _hold_room(actor: Membership, activity: Activity) -> Booking:
+    """The room follows the activity: it is booked for the activity's time, through the
+    booking services (the same rules of clashes and closures as anyone's booking)."""
+    try:
+        return bookings.reserve(
+            actor,
+            activity.room,
+            Period(activity.starts_at, activity.ends_at),
+            origin=_origin(activity),
+            purpose=activity.title,
+            suggest=False,
+        )
+    except bookings.SlotTaken:
+        raise RoomNotFree(field="room") from None
+    except bookings.BookingRefused as refused:
+        raise RoomNotFree(refused.message, field="room") from None
+
+
+def _free_room(actor: Membership, activity: Activity, reason: str) -> None:
+    held = db.session.scalars(
+        sa.select(Booking).where(
+            Booking.origin_kind == OriginKind.ACTIVITY,
+            Booking.origin_id == activity.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+        )
+    )
+    for booking in held:
+        bookings.cancel(actor, booking, reason=reason)
 
 
 # ---------------------------------------------------------------------------------------
@@ -355,6 +399,7 @@ def cancel_activity(actor: Membership, activity: Activity, reason: str = "") -> 
         return activity
     activity.status = ActivityStatus.CANCELLED
     activity.cancel_reason = " ".join(reason.split())[:300]
+    _free_room(actor, activity, activity.cancel_reason)
     db.session.flush()
     record("activity.cancelled", actor=actor, target=activity, details=activity.cancel_reason)
     for registration in active_registrations(activity):

@@ -333,6 +333,7 @@ def _same_booking(room: Room, owner: Membership, period: Period, origin: Origin)
             Booking.start_at == period.start,
             Booking.end_at == period.end,
             Booking.origin_kind == origin.kind,
+            Booking.origin_id.is_(None) if origin.id is None else Booking.origin_id == origin.id,
         )
     )
 

@@ -17,6 +17,7 @@ from app.activities.models import (
     RegistrationRole,
     RegistrationStatus,
 )
+from app.bookings.models import Booking, BookingStatus, OriginKind
 from app.core.audit import AuditEvent
 from app.core.errors import NotAllowed
 from app.core.permissions import Role
@@ -237,3 +238,25 @@ def test_a_plan_says_what_is_missing_field_by_field(session, house, create_room)
         ),
     )
     assert activity.room_id == room.id and activity.address == ""
+
+
+def test_the_room_follows_the_activity(session, house, create_room, create_activity):
+    residence, coord, people = house
+    room = create_room(residence, by=coord.user)
+    activity = create_activity(residence, by=coord.user, room=room, place_kind=PlaceKind.ROOM)
+    held = session.scalars(sa.select(Booking).where(Booking.room_id == room.id)).all()
+    assert [(b.origin_kind, b.origin_id, b.status) for b in held] == [
+        (OriginKind.ACTIVITY, activity.id, BookingStatus.CONFIRMED)
+    ]
+    assert (held[0].start_at, held[0].end_at) == (activity.starts_at, activity.ends_at)
+    # A clash is said on the room's field, and nothing is created.
+    with pytest.raises(services.RoomNotFree) as refused:
+        create_activity(residence, by=coord.user, room=room, place_kind=PlaceKind.ROOM)
+    assert refused.value.field == "room"
+    session.rollback()
+    # Cancelling the activity frees the room.
+    services.cancel_activity(coord, activity, "animatrice malade")
+    session.commit()
+    session.refresh(held[0])
+    assert held[0].status == BookingStatus.CANCELLED
+    assert held[0].decision_reason == "animatrice malade"

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from app.activities.models import Registration, RegistrationStatus
 from app.activities.services import cancel_activity
+from app.bookings.models import Booking
 from app.core.audit import AuditEvent
 from tests.conftest import Auth, page
 from tests.factories import member, today_in
@@ -173,3 +174,34 @@ def test_the_coordinator_plans_an_activity_with_errors_shown_first(
     assert "accessible sans marche et effort doux" not in body  # not ticked
     assert "Accessibilité effort doux" in " ".join(body.split()).replace("</dt><dd>", " ")
     assert session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "activity.created"))
+
+
+def test_an_activity_in_a_taken_room_is_refused_on_the_room_field(
+    client, auth, two_residences, create_room, session
+):
+    arm, _bezu, people = two_residences
+    room = create_room(arm, by=people["arm_coord"], name="Salle commune")
+    auth.login("coord.arm")
+    tomorrow = (today_in(arm) + dt.timedelta(days=1)).isoformat()
+    form = {
+        "title": "Gym douce",
+        "category": "animation",
+        "day": tomorrow,
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "place_kind": "room",
+        "room": str(room.id),
+        "capacity": "12",
+        "helper_places": "0",
+        "organiser_kind": "coordination",
+        "effort": "0",
+    }
+    assert _post(client, "/activities/new", **form).status_code == 303
+    form["title"] = "Loto"
+    response = _post(client, "/activities/new", **form)
+    assert response.status_code == 422
+    body = page(response)
+    assert 'id="room-error"' in body and "La salle est déjà prise à ce moment-là." in body
+    # The room's week shows it as held (the activity's booking).
+    titles = session.scalars(sa.select(Booking.purpose).where(Booking.room_id == room.id)).all()
+    assert titles == ["Gym douce"]
