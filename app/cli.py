@@ -113,6 +113,8 @@ def load_demo() -> list[tuple[str, str]]:
     db.session.commit()
     load_demo_rooms()
     db.session.commit()
+    load_demo_activities()
+    db.session.commit()
     return logins
 
 
@@ -275,6 +277,113 @@ def load_demo_rooms(now=None) -> None:
         purpose="Club tricot",
         now=now,
     )
+
+
+def load_demo_activities(now=None) -> None:
+    """Armentières' coming activities: gentle gym and a cooking workshop with student helpers
+    in the salle commune (which they book), the garden, and a full outing with a waiting
+    list."""
+    import datetime as dt
+
+    from app.activities import services as activities
+    from app.activities.models import Activity, Category, Effort, OrganiserKind, PlaceKind
+    from app.core.db import utcnow
+    from app.core.timeutils import Period, local_today
+    from app.residences.models import Membership, Residence
+    from app.rooms.models import Room
+    from app.users.models import User
+
+    residence = db.session.scalar(
+        sa.select(Residence).where(Residence.name == DEMO_RESIDENCES[0][1])
+    )
+    if residence is None or db.session.scalar(
+        sa.select(sa.func.count(Activity.id)).where(Activity.residence_id == residence.id)
+    ):
+        return
+    common = db.session.scalar(
+        sa.select(Room).where(Room.residence_id == residence.id, Room.name == "Salle commune")
+    )
+    members = {
+        m.user.username: m
+        for m in db.session.scalars(
+            sa.select(Membership)
+            .join(Membership.user)
+            .where(Membership.residence_id == residence.id, User.username.is_not(None))
+        )
+    }
+    coordinator = members["coordination.armentieres"]
+    tz = residence.tz
+    today = local_today(tz, now or utcnow())
+
+    def hours(offset: int, start: int, end: int) -> Period:
+        day = today + dt.timedelta(days=offset)
+        return Period.from_local(
+            dt.datetime.combine(day, dt.time(start)), dt.datetime.combine(day, dt.time(end)), tz
+        )
+
+    gym = activities.create_activity(
+        coordinator,
+        activities.Plan(
+            title="Gym douce",
+            category=Category.ANIMATION,
+            period=hours(3, 10, 11),
+            capacity=12,
+            place_kind=PlaceKind.ROOM,
+            room=common,
+            description="Étirements et équilibre, sur une chaise ou debout. Tenue souple.",
+            organiser_kind=OrganiserKind.PARTNER,
+            partner_name="Association Siel Bleu",
+            step_free=True,
+            seated=True,
+            hearing_loop=True,
+        ),
+    )
+    cooking = activities.create_activity(
+        coordinator,
+        activities.Plan(
+            title="Atelier cuisine : soupe d'hiver",
+            category=Category.WORKSHOP,
+            period=hours(6, 10, 12),
+            capacity=10,
+            helper_places=3,
+            place_kind=PlaceKind.ROOM,
+            room=common,
+            description="On épluche, on cuisine, on mange ensemble. Les étudiants aident.",
+            step_free=True,
+            effort=Effort.MODERATE,
+        ),
+    )
+    activities.create_activity(
+        coordinator,
+        activities.Plan(
+            title="Jardin partagé : planter les bulbes",
+            category=Category.GARDEN,
+            period=hours(4, 10, 12),
+            capacity=8,
+            place_kind=PlaceKind.GARDEN,
+            organiser_kind=OrganiserKind.RESIDENT,
+            organiser=members["karim.haddad"],
+            step_free=True,
+            effort=Effort.MODERATE,
+        ),
+    )
+    market = activities.create_activity(
+        coordinator,
+        activities.Plan(
+            title="Sortie au marché",
+            category=Category.OUTING,
+            period=hours(7, 9, 11),
+            capacity=2,
+            place_kind=PlaceKind.OUTSIDE,
+            address="Marché de la place du Général-de-Gaulle",
+            effort=Effort.MODERATE,
+        ),
+    )
+    for username in ("jeanne.martin", "odette.leroy"):
+        activities.register(members[username], gym)
+    activities.register(members["lucas.bernard"], cooking, as_helper=True)
+    for username in ("jeanne.martin", "karim.haddad", "odette.leroy"):
+        activities.register(members[username], market)  # Odette waits: the outing is full
 
 
 def create_residence(

@@ -6,6 +6,8 @@ import re
 
 import sqlalchemy as sa
 
+from app.activities.models import Activity, Registration, RegistrationStatus
+from app.bookings.models import Booking, OriginKind
 from app.residences.models import Residence
 from app.rooms.models import Room
 from app.users.models import User
@@ -27,6 +29,16 @@ def test_demo_is_idempotent_and_prints_the_logins(app, session):
         session.scalar(sa.select(sa.func.count(Room.id))),
     )
     assert counts[1] == 4  # salle commune, chambre d'amis, lave-linge, sèche-linge
+    # Activities: four, two of them holding the salle commune, one full with a waiting list.
+    assert session.scalar(sa.select(sa.func.count(Activity.id))) == 4
+    held = session.scalars(
+        sa.select(Booking.purpose).where(Booking.origin_kind == OriginKind.ACTIVITY)
+    ).all()
+    assert sorted(held) == ["Atelier cuisine : soupe d'hiver", "Gym douce"]
+    waiting = session.scalars(
+        sa.select(Registration).where(Registration.status == RegistrationStatus.WAITING)
+    ).all()
+    assert [r.activity.title for r in waiting] == ["Sortie au marché"]
 
 
 def test_create_residence_gives_the_first_coordinator_an_invitation(app, session, client):
