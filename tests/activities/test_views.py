@@ -205,3 +205,15 @@ def test_an_activity_in_a_taken_room_is_refused_on_the_room_field(
     # The room's week shows it as held (the activity's booking).
     titles = session.scalars(sa.select(Booking.purpose).where(Booking.room_id == room.id)).all()
     assert titles == ["Gym douce"]
+
+
+def test_the_rooms_week_shows_the_activity_to_everyone(
+    client, auth, two_residences, create_room, create_activity
+):
+    arm, _bezu, people = two_residences
+    room = create_room(arm, by=people["arm_coord"], name="Salle commune")
+    gym = create_activity(arm, by=people["arm_coord"], room=room, title="Gym douce")
+    auth.login("res.arm")
+    start = (today_in(arm) + dt.timedelta(days=1)).isoformat()
+    body = page(client.get(f"/rooms/{room.id}/week?start={start}"))
+    assert f'<a href="/activities/{gym.id}">Activité : Gym douce</a>' in body
