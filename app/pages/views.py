@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, g, render_template
 from flask_login import current_user, login_required
 
+from app.activities import services as activities
 from app.bookings import services as bookings
 from app.core.db import database_answers, utcnow
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, has_role
+from app.core.timeutils import Period, local_today
 from app.residents import services as residents
 
 bp = Blueprint("pages", __name__)
@@ -63,9 +67,12 @@ FIRST_REQUESTS, FIRST_INVITATIONS = 3, 10
 
 def coordinator_home():
     """The coordinator's day: the requests to answer, today's and tomorrow's bookings and
-    closures, the invitations not used yet. The day's activities and the open votes will be
-    sections of their own here, each from its domain's service."""
+    closures, today's and tomorrow's activities with their sign-ups, the invitations not used
+    yet. The open votes will be a section of its own, from its domain's service."""
     now = utcnow()
+    today = local_today(g.residence.tz, now)
+    two_days = Period.days(today, today + dt.timedelta(days=1), g.residence.tz)
+    coming = activities.programme(g.residence.id, start=two_days.start, end=two_days.end)
     requests, first_requests = bookings.requests_to_answer(
         g.membership, now=now, limit=FIRST_REQUESTS
     )
@@ -78,6 +85,8 @@ def coordinator_home():
         requests=requests,
         first_requests=first_requests,
         days=bookings.days_ahead(g.membership, days=2, now=now),
+        activities=coming,
+        places=activities.places_of(coming),
         invitations=invitations,
         first_invitations=first_invitations,
         user=current_user,

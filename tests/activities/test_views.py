@@ -217,3 +217,26 @@ def test_the_rooms_week_shows_the_activity_to_everyone(
     start = (today_in(arm) + dt.timedelta(days=1)).isoformat()
     body = page(client.get(f"/rooms/{room.id}/week?start={start}"))
     assert f'<a href="/activities/{gym.id}">Activité : Gym douce</a>' in body
+
+
+def test_the_coordinators_day_lists_todays_and_tomorrows_activities(
+    client, auth, two_residences, create_activity, create_user
+):
+    arm, _bezu, people = two_residences
+    gym = create_activity(arm, by=people["arm_coord"], title="Gym douce", capacity=1)
+    later = create_activity(
+        arm,
+        by=people["arm_coord"],
+        title="Loto",
+        start=dt.datetime.combine(today_in(arm) + dt.timedelta(days=5), dt.time(15)),
+    )
+    from app.activities.services import register
+
+    for username in ("a.un", "a.deux"):
+        register(member(create_user(username, residence=arm), arm), gym)
+    auth.login("coord.arm")
+    body = " ".join(page(client.get("/")).split())
+    assert "1 activité aujourd'hui et demain" in body
+    assert f'href="/activities/{gym.id}">Gym douce</a>' in body
+    assert "1 inscrit / 1 place – 1 en attente" in body
+    assert later.title not in body
