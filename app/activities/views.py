@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, g, render_template, url_for
+from flask import Blueprint, g, render_template, request, url_for
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from app.activities import services
 from app.activities.forms import ActivityForm, CancelActivityForm, JoinForm, PlacesForm
-from app.activities.models import Activity, RegistrationStatus
+from app.activities.models import Activity, RegistrationRole, RegistrationStatus
 from app.core.actions import perform
 from app.core.db import utcnow
 from app.core.htmx import render_page_or_block
@@ -24,7 +24,7 @@ from app.core.i18n import get_locale, ngettext
 from app.core.i18n import gettext as _
 from app.core.permissions import Role, has_role, require_role
 from app.core.tenancy import get_for_coordinator_or_404, get_in_residence_or_404
-from app.core.timeutils import Period, local_today, to_local
+from app.core.timeutils import Period, local_today, parse_date, to_local, week_start
 from app.residences.services import active_members
 from app.rooms import services as rooms
 
@@ -204,6 +204,65 @@ def _plan_choices(form: ActivityForm):
     form.room.set_objects(room_list, lambda r: r.name_for(get_locale()), empty=_("Choisir"))
     form.organiser.set_objects(people, lambda m: m.user.full_name, empty=_("Choisir"))
     return {r.id: r for r in room_list}, {m.id: m for m in people}
+
+
+@bp.get("/print")
+@login_required
+def print_week():
+    """The week's programme for the hall notice board: large print on one A4 page, one line
+    per session, pictograms with words. ``?week=`` is any day of the week (default: this
+    one; from Friday on, the next, which is the one people will read)."""
+    now = utcnow()
+    tz = g.residence.tz
+    today = local_today(tz, now)
+    asked = parse_date(request.args.get("week"))
+    monday = week_start(asked or (today + dt.timedelta(days=3 if today.weekday() >= 4 else 0)))
+    week = Period.days(monday, monday + dt.timedelta(days=6), tz)
+    sessions = services.programme(g.residence.id, start=week.start, end=week.end)
+    days: dict[dt.date, list[Activity]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
+    for activity in sessions:
+        day = to_local(activity.starts_at, tz).date()
+        if day in days:
+            days[day].append(activity)
+    return render_template(
+        "activities/print.html",
+        monday=monday,
+        days=days,
+        previous=monday - dt.timedelta(days=7),
+        following=monday + dt.timedelta(days=7),
+    )
+
+
+@bp.get("/<int:activity_id>/sheet")
+@require_role(Role.COORDINATOR)
+def sheet(activity_id: int):
+    """The sign-up sheet for the hall: who is registered, blank lines for the others, and a
+    QR code to the activity's page."""
+    import segno
+
+    activity = get_for_coordinator_or_404(Activity, activity_id)
+    people = services.active_registrations(activity)
+    link = url_for("activities.detail", activity_id=activity.id, _external=True)
+    return render_template(
+        "activities/sheet.html",
+        activity=activity,
+        coming=[
+            r
+            for r in people
+            if r.status == RegistrationStatus.CONFIRMED and r.role == RegistrationRole.PARTICIPANT
+        ],
+        helpers=[
+            r
+            for r in people
+            if r.status == RegistrationStatus.CONFIRMED and r.role == RegistrationRole.HELPER
+        ],
+        waiting=[r for r in people if r.status == RegistrationStatus.WAITING],
+        places=services.places_of([activity])[activity.id],
+        link=link,
+        qr_svg=segno.make(link, error="m").svg_inline(
+            scale=5, title=_("Code QR de la page de l'activité"), omitsize=True
+        ),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

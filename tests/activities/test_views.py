@@ -240,3 +240,45 @@ def test_the_coordinators_day_lists_todays_and_tomorrows_activities(
     assert f'href="/activities/{gym.id}">Gym douce</a>' in body
     assert "1 inscrit / 1 place – 1 en attente" in body
     assert later.title not in body
+
+
+def test_the_weeks_programme_prints_one_line_per_session(
+    client, auth, two_residences, create_activity
+):
+    arm, _bezu, people = two_residences
+    monday = today_in(arm) - dt.timedelta(days=today_in(arm).weekday()) + dt.timedelta(days=7)
+    create_activity(
+        arm,
+        by=people["arm_coord"],
+        title="Gym douce",
+        start=dt.datetime.combine(monday + dt.timedelta(days=1), dt.time(10)),
+        end=dt.datetime.combine(monday + dt.timedelta(days=1), dt.time(11)),
+        step_free=True,
+        seated=True,
+    )
+    auth.login("res.arm")
+    body = " ".join(page(client.get(f"/activities/print?week={monday.isoformat()}")).split())
+    assert "Programme de la semaine du lundi" in body and "Armentières" in body
+    assert "de 10 h à 11 h" in body and "Gym douce" in body
+    assert "♫</span> Animation" in body  # a pictogram, with its word
+    assert "♿ sans marche · assis" in body
+    # Nonsense in the URL: this week, not an error.
+    assert client.get("/activities/print?week=1999-99-99").status_code == 200
+
+
+def test_the_sign_up_sheet_has_the_names_blank_lines_and_a_qr_code(
+    client, auth, two_residences, create_activity
+):
+    arm, _bezu, people = two_residences
+    gym = create_activity(arm, by=people["arm_coord"], title="Gym douce", capacity=3)
+    from app.activities.services import register
+
+    register(member(people["arm_res"], arm), gym)
+    auth.login("res.arm")
+    assert client.get(f"/activities/{gym.id}/sheet").status_code == 403
+    auth.logout()
+    auth.login("coord.arm")
+    body = page(client.get(f"/activities/{gym.id}/sheet"))
+    assert people["arm_res"].full_name in body
+    assert body.count('<li class="blank">') == 2 + 5  # the free places, then waiting lines
+    assert "<svg" in body and f"/activities/{gym.id}" in body

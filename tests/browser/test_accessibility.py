@@ -121,7 +121,7 @@ PAGES_ALL = [
 
 
 def pages_for(role: str, objects) -> list[str]:
-    pages = list(PAGES_ALL) + [f"/activities/{objects['activity']}"]
+    pages = list(PAGES_ALL) + [f"/activities/{objects['activity']}", "/activities/print"]
     if role in ("coordinator", "landlord_admin"):
         pages += [
             "/residents",
@@ -131,6 +131,7 @@ def pages_for(role: str, objects) -> list[str]:
             f"/residents/{objects['pending']}",
             f"/residents/invitations/{objects['invitation']}",
             "/activities/new",
+            f"/activities/{objects['activity']}/sheet",
         ]
     else:
         pages += ["/residents"]  # the 403 page
