@@ -243,5 +243,6 @@ def pytest_configure(config):
 
 
 def page(response) -> str:
-    """The response's HTML with entities decoded, for asserting on what a reader sees."""
-    return html.unescape(response.get_data(as_text=True))
+    """The response's HTML with entities decoded, for asserting on what a reader sees (a
+    no-break space, as in "14 h", reads as a space)."""
+    return html.unescape(response.get_data(as_text=True)).replace("\u00a0", " ")

@@ -200,7 +200,10 @@ class Booking(TimestampMixin, db.Model):
         """Why it was declined or cancelled, as the person should read it."""
         if self.ended_by_closure:
             if self.decision_reason:
-                return _l("salle fermée : %(reason)s", reason=self.decision_reason)
+                reason = self.decision_reason
+                if len(reason) > 1 and reason[0].isupper() and reason[1].islower():
+                    reason = reason[0].lower() + reason[1:]  # "pour travaux", not "pour Travaux"
+                return _l("salle fermée pour %(reason)s", reason=reason)
             return _l("salle fermée pendant cette période")
         if self.decision_reason:
             return self.decision_reason

@@ -335,8 +335,8 @@ def _period_form(form_class, room: Room, prepare=None):
         form = form_class()
     if prepare is not None:
         prepare(form)
-    if request.method == "GET":
-        form.validate()
+    if request.method == "GET" and ("start" in request.args or "end" in request.args):
+        form.validate()  # a time to review; a page that only lists times has nothing to check
     if isinstance(form.start.data, dt.datetime):
         tw = request_words()
         ends = availability.end_choices(
@@ -419,6 +419,8 @@ def _booked_message(booking: Booking) -> str:
 def book(room_id: int):
     """GET: the review step (``start``, ``end``, ``unit`` in the query). POST: book."""
     room = get_room(room_id)
+    if request.method == "GET" and "start" not in request.args:
+        return redirect(url_for("bookings.room", room_id=room.id), 303)  # nothing to review
     form = _booking_form(room)
     if request.method == "GET":
         broken = form.start.errors or form.end.errors or form.unit.errors

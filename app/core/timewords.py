@@ -23,6 +23,7 @@ from babel.support import NullTranslations, Translations
 
 SUPPORTED = ("fr", "en")
 END_OF_DAY = dt.time(23, 59)
+NBSP = "\u00a0"  # a space where a line never breaks
 
 
 @functools.cache
@@ -130,6 +131,7 @@ class TimeWords:
         return cached
 
     def _time(self, moment: dt.time) -> str:
+        # "14 h" never splits at the end of a line ("22 / h"): a no-break space.
         if moment >= END_OF_DAY or (moment.hour, moment.minute) == (0, 0):
             return self.gettext("minuit")
         if self.locale == "en":
@@ -138,11 +140,11 @@ class TimeWords:
             hour = moment.hour % 12 or 12
             suffix = "am" if moment.hour < 12 else "pm"
             if moment.minute:
-                return f"{hour}:{moment.minute:02d} {suffix}"
-            return f"{hour} {suffix}"
+                return f"{hour}:{moment.minute:02d}{NBSP}{suffix}"
+            return f"{hour}{NBSP}{suffix}"
         if moment.minute:
-            return f"{moment.hour} h {moment.minute:02d}"
-        return f"{moment.hour} h"
+            return f"{moment.hour}{NBSP}h{NBSP}{moment.minute:02d}"
+        return f"{moment.hour}{NBSP}h"
 
     def hours(self, start, end) -> str:
         """``de 14 h à 16 h``."""

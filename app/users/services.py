@@ -126,8 +126,12 @@ def find_login_user(login: str) -> User | None:
     )
 
 
-def authenticate(login: str, password: str) -> User:
-    """The user whose username or e-mail and password match, and who may log in."""
+def authenticate(
+    login: str, password: str, *, display: tuple[int | None, bool | None] = (None, None)
+) -> User:
+    """The user whose username or e-mail and password match, and who may log in.
+    ``display`` is the text size and contrast chosen before logging in: an account that has
+    never chosen its own takes them (the person who just made the text large keeps it)."""
     user = find_login_user(login)
     ph = hasher()
     if user is None or user.password_hash is None:
@@ -143,6 +147,9 @@ def authenticate(login: str, password: str) -> User:
     if ph.check_needs_rehash(user.password_hash):
         user.password_hash = ph.hash(password)
     user.last_login_at = utcnow()
+    size, contrast = display
+    if user.text_size == 0 and not user.high_contrast and (size or contrast):
+        set_display(user, text_size=size, high_contrast=contrast)
     return user
 
 

@@ -12,12 +12,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.core.actions import perform
 from app.core.errors import DomainError
 from app.core.forms import EmptyForm
 from app.core.htmx import render_page_or_block
+from app.core.i18n import get_locale
 from app.core.i18n import gettext as _
 from app.core.urls import safe_next
 from app.extensions import limiter
@@ -89,12 +91,18 @@ def login():
         _start_session(user)
         return safe_next(form.next.data, url_for("pages.home"))
 
+    def welcome(user) -> str:
+        # Said on the next page, which is in the person's language.
+        with force_locale(session.get("lang") or user.locale or get_locale()):
+            return _("Connexion réussie. Bonjour %(name)s !", name=user.full_name)
+
+    chosen = (session.get("text_size"), session.get("high_contrast"))
     return perform(
-        lambda: services.authenticate(form.username.data, form.password.data),
+        lambda: services.authenticate(form.username.data, form.password.data, display=chosen),
         form=form,
         lock=False,
         page=page,
-        message=lambda user: _("Connexion réussie. Bonjour %(name)s !", name=user.full_name),
+        message=welcome,
         success=started,
     )
 

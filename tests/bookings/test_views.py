@@ -799,3 +799,20 @@ def test_when_the_coordinator_cancels_the_person_gets_a_message(
     # Seen once: no longer new, the count is gone.
     again = page(resident.get("/messages"))
     assert "Nouveau" not in again and 'class="count"' not in again
+
+
+def test_change_the_time_opens_without_any_error(
+    client, auth, rooms, day, create_booking, two_residences
+):
+    """The page that lists the day's times has nothing to check yet (it said "2 erreurs")."""
+    _arm, _bezu, people = two_residences
+    booking = create_booking(people["arm_res"], rooms["common"], at(day, 14), at(day, 16))
+    auth.login("res.arm")
+    response = client.get(f"/bookings/{booking.id}/edit")
+    assert response.status_code == 200
+    body = page(response)
+    assert "error-summary" not in body and "illisible" not in body
+    # The review page without a time sends back to the room's times.
+    response = client.get(f"/rooms/{rooms['common'].id}/book")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/rooms/{rooms['common'].id}"

@@ -242,7 +242,10 @@ def test_the_coordinators_home_shows_the_requests_and_today_by_touch(page, serve
     assert today.locator("h2").inner_text().startswith("Aujourd'hui, ")
     text = today.inner_text()
     assert "Laverie – sèche-linge" in text and "Odette Leroy (logement A02)" in text
-    assert today.locator(f"a[href='/bookings/{data['dryer']}']").inner_text() == "De 8 h à 9 h"
+    assert (
+        today.locator(f"a[href='/bookings/{data['dryer']}']").inner_text().replace("\xa0", " ")
+        == "De 8 h à 9 h"
+    )
     assert (
         page.locator("section[aria-labelledby=day-2-title] h2").inner_text().startswith("Demain, ")
     )

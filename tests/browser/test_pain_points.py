@@ -242,7 +242,7 @@ def test_cancelling_asks_first_by_keyboard_with_high_contrast_and_largest_text(p
         _tab_to(page, "#cancel-button")
         page.keyboard.press("Enter")
         page.wait_for_url(f"**/bookings/{booking}/cancel")
-        assert re.match(r"Annuler la réservation du .+ à 14 h \?", page.inner_text("h1"))
+        assert re.match(r"Annuler la réservation du .+ à 14\sh \?", page.inner_text("h1"))
         _tab_to(page, "#cancel-no")
         page.keyboard.press("Enter")
         page.wait_for_url(f"**/bookings/{booking}")
@@ -278,7 +278,7 @@ def test_the_series_page_says_14_h_like_everywhere_else(page, server, house):
     page.goto(f"{server.url}/series/{house['series']}")
     text = page.inner_text("main")
     assert not re.search(r"\b\d{1,2}:\d{2}\b", text), text
-    assert re.search(r"\b\d{1,2} h\b", text)
+    assert re.search(r"\b\d{1,2}\sh\b", text)
 
 
 # ---------------------------------------------------------------------------------------

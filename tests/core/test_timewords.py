@@ -6,9 +6,40 @@ import datetime as dt
 
 import pytest
 
-from app.core.timewords import words
+from app.core import timewords
 
 DAY = dt.date(2026, 12, 3)  # a Thursday
+
+
+def _plain(value):
+    """As a reader sees it: the no-break space of "14 h" is a space."""
+    if isinstance(value, str):
+        return value.replace(timewords.NBSP, " ")
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+class _Plain:
+    def __init__(self, tw):
+        self._tw = tw
+
+    def __getattr__(self, name):
+        attr = getattr(self._tw, name)
+        if callable(attr):
+            return lambda *args, **kw: _plain(attr(*args, **kw))
+        return attr
+
+
+def words(*args, **kw):
+    return _Plain(timewords.words(*args, **kw))
+
+
+def test_a_time_never_splits_at_the_end_of_a_line():
+    """ "de 9 h à 22 / h" on a narrow phone: the number and its unit are held together."""
+    fr, en = timewords.words("fr", this_year=2026), timewords.words("en", this_year=2026)
+    assert fr.time(dt.time(22)) == "22\u00a0h" and fr.time(dt.time(9, 30)) == "9\u00a0h\u00a030"
+    assert en.time(dt.time(22)) == "10\u00a0pm" and en.time(dt.time(9, 30)) == "9:30\u00a0am"
 
 
 def at(hour: int, minute: int = 0, day: dt.date = DAY) -> dt.datetime:
@@ -85,5 +116,6 @@ def test_durations_and_plurals():
 
 
 def test_words_are_worked_out_once_per_language():
-    assert words("fr", "Europe/Paris", 2026) is words("fr", "Europe/Paris", 2026)
+    same = timewords.words("fr", "Europe/Paris", 2026)
+    assert same is timewords.words("fr", "Europe/Paris", 2026)
     assert words("xx", this_year=2026).locale == "fr"  # an unknown language reads French

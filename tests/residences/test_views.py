@@ -187,3 +187,27 @@ def test_english_readers_get_it_in_english(client, auth, with_contact, two_resid
     html = page(client.get("/me"))
     assert "Contact the coordinator" in html and "To reach the coordinator:" in html
     assert "<dt>Phone</dt>" in html and "<dt>When</dt>" in html and "<dt>Where</dt>" in html
+
+
+def test_a_deadline_to_come_says_how_to_reach_the_coordination(
+    client, auth, with_contact, two_residences, create_room, create_booking
+):
+    """ "Ensuite, prévenez la coordination": how, on the booking's page, while it is ahead."""
+    import datetime as dt
+
+    from tests.factories import today_in
+
+    arm, _bezu, people = two_residences
+    room = create_room(arm, by=people["arm_coord"], cancel_hours=48)
+    day = today_in(arm) + dt.timedelta(days=10)
+    booking = create_booking(
+        people["arm_res"],
+        room,
+        dt.datetime.combine(day, dt.time(14)),
+        dt.datetime.combine(day, dt.time(16)),
+    )
+    auth.login("res.arm")
+    body = " ".join(page(client.get(f"/bookings/{booking.id}")).split())
+    assert "Ensuite, prévenez la coordination." in body
+    assert 'Coordination : <a href="tel:0353012460">03 53 01 24 60</a>' in body
+    assert "le mardi et le jeudi, de 9 h à 17 h – Bureau au rez-de-chaussée" in body

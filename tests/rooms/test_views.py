@@ -711,7 +711,7 @@ def test_closing_over_bookings_shows_who_first_then_cancels_and_tells_them(
 
     Auth(phone).login("res.arm")
     mine = page(phone.get("/bookings"))
-    assert "Annulée" in mine and "salle fermée : Travaux de peinture" in mine
+    assert "Annulée" in mine and "salle fermée pour travaux de peinture" in mine
     inbox = page(phone.get("/messages"))
     assert "Réservation annulée : Salle commune" in inbox
     assert "est fermée pendant cette période (Travaux de peinture)" in inbox

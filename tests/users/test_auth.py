@@ -288,3 +288,27 @@ def test_the_calendar_address_can_be_changed_and_the_old_one_stops(
     assert user.calendar_token != old
     assert client.get(f"/calendar/{old}.ics").status_code == 404
     assert client.get(f"/calendar/{user.calendar_token}.ics").status_code == 200
+
+
+def test_the_display_chosen_before_login_stays_after_it(app, client, auth, create_user):
+    create_user("jeanne")
+    token = auth.csrf("/login")
+    client.post(
+        "/display",
+        data={"csrf_token": token, "text_size": "2", "high_contrast": "1", "next": "/login"},
+    )
+    auth.login("jeanne")
+    assert 'class="text-2 contrast"' in page(client.get("/"))
+    # Kept on the account: another device shows it too.
+    other = app.test_client()
+    _post_login(other, "jeanne")
+    assert 'class="text-2 contrast"' in page(other.get("/"))
+
+
+def test_the_welcome_is_in_the_persons_language(client, auth, create_user):
+    create_user("margaret", locale="en")
+    client.get("/login", headers={"Accept-Language": "fr"})
+    auth.login("margaret")
+    body = page(client.get("/"))
+    assert "You are logged in" in body or "Logged in" in body
+    assert "Connexion réussie" not in body
