@@ -31,11 +31,29 @@ class LoginForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
+    """Every field's problem at once. ``current_is_right(password)`` (given by the view,
+    from the services) checks the current password with the others; a wrong one is cleared,
+    and the message says so; what else was typed is kept."""
+
+    def __init__(self, *args, current_is_right=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._current_is_right = current_is_right
+
+    current_password = kept_password(
         _l("Mot de passe actuel"),
         validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))],
         render_kw={"autocomplete": "current-password"},
     )
+
+    def validate_current_password(self, field):
+        if self._current_is_right is not None and not self._current_is_right(field.data):
+            field.data = ""
+            raise ValidationError(
+                _l(
+                    "Le mot de passe actuel n'est pas le bon. Par sécurité, il a été effacé : "
+                    "tapez-le de nouveau."
+                )
+            )
     password = kept_password(
         _l("Nouveau mot de passe"),
         description=PASSWORD_HELP,

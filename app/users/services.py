@@ -165,6 +165,11 @@ def end_all_sessions(user: User) -> None:
     user.session_version += 1
 
 
+def password_is_right(user: User, password: str) -> bool:
+    """For forms that check every field at once; the services check again."""
+    return user.password_hash is not None and _verify(hasher(), user.password_hash, password)
+
+
 def change_password(user: User, current: str, new: str) -> None:
     ph = hasher()
     if user.password_hash is None or not _verify(ph, user.password_hash, current):

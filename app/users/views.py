@@ -199,7 +199,9 @@ def me():
 @bp.route("/me/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    form = ChangePasswordForm()
+    form = ChangePasswordForm(
+        current_is_right=lambda password: services.password_is_right(current_user, password)
+    )
     page = lambda _error=None: render_template("me/password.html", form=form)  # noqa: E731
     if request.method == "GET":
         return page()

@@ -105,6 +105,21 @@ def test_change_password_errors_are_shown_next_to_fields(client, auth, create_us
     html = page(response)
     assert "Au moins 12 caractères." in html
     assert "Les deux mots de passe ne sont pas identiques." in html
+    # All at once: the wrong current password too, cleared and said so.
+    assert "Par sécurité, il a été effacé : tapez-le de nouveau." in html
+    assert 'value="wrong"' not in html
+    # A right current password is kept while the new one is fixed.
+    response = client.post(
+        "/me/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "password": "short",
+            "confirm": "short",
+        },
+    )
+    assert response.status_code == 422
+    assert f'value="{PASSWORD}"' in page(response)
     response = client.post(
         "/me/password",
         data={
