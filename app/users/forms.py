@@ -54,6 +54,7 @@ class ChangePasswordForm(FlaskForm):
                     "tapez-le de nouveau."
                 )
             )
+
     password = kept_password(
         _l("Nouveau mot de passe"),
         description=PASSWORD_HELP,
