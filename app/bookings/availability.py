@@ -202,7 +202,7 @@ class WeekPeriod:
 
     start: dt.datetime
     end: dt.datetime
-    kind: str  # "free", "busy", "closed", "past"
+    kind: str  # "free", "busy", "cleaning", "closed", "past", "short" (free, too short)
     booking: Booking | None = None
 
 
@@ -238,6 +238,14 @@ def _day_periods(room: Room, day: dt.date, taken: list[WeekPeriod]) -> list[Week
             cursor = max(cursor, period.end)
         if cursor < close:
             periods.append(WeekPeriod(cursor, close, "free"))
+    # A free gap shorter than the shortest booking cannot be booked: it says so.
+    shortest = dt.timedelta(minutes=room.min_minutes or 0)
+    periods = [
+        WeekPeriod(p.start, p.end, "short")
+        if p.kind == "free" and p.end - p.start < shortest
+        else p
+        for p in periods
+    ]
     periods.sort(key=lambda p: (p.start, p.kind != "free"))
     return periods
 
@@ -252,7 +260,7 @@ def _week_query(with_people: bool):
         Booking.status.in_(ACTIVE_STATUSES),
         Booking.start_at > sa.bindparam("earliest"),
         Booking.start_at < sa.bindparam("end"),
-        Booking.end_at > sa.bindparam("start"),
+        Booking.block_end_at > sa.bindparam("start"),
     )
 
 
@@ -260,9 +268,9 @@ def _gone_by(periods: list[WeekPeriod], now: dt.datetime) -> list[WeekPeriod]:
     """Free time before ``now`` (local) is past: it cannot be booked any more."""
     result = []
     for period in periods:
-        if period.kind != "free" or period.start >= now:
+        if period.kind not in ("free", "short") or period.start >= now:
             result.append(period)
-        elif period.end <= now:
+        elif period.end <= now or period.kind == "short":
             result.append(WeekPeriod(period.start, period.end, "past"))
         else:
             cut = now + dt.timedelta(minutes=-now.minute % 15)  # the next quarter of an hour
@@ -301,15 +309,29 @@ def week_view(
         ]
         units, nights = {}, {}
         for unit in room.units:
-            taken = [
-                WeekPeriod(*_clip(b.start_at, b.end_at, day, tz), "busy", b)
+            held = [
+                b
                 for b in bookings
                 if b.unit_id == unit.id
-                and today.overlaps(b.start_at, b.end_at)
+                and today.overlaps(b.start_at, b.block_end_at)
                 and not any(c.overlaps(b.start_at, b.end_at) for c in closures)
-            ] + closed
+            ]
+            taken = [
+                WeekPeriod(*_clip(b.start_at, b.end_at, day, tz), "busy", b)
+                for b in held
+                if today.overlaps(b.start_at, b.end_at)
+            ]
+            # The room's cleaning time after a booking: neither free nor someone's.
+            taken += [
+                WeekPeriod(*_clip(b.end_at, b.block_end_at, day, tz), "cleaning")
+                for b in held
+                if b.block_end_at > b.end_at and today.overlaps(b.end_at, b.block_end_at)
+            ]
+            taken += closed
             units[unit.id] = _gone_by(_day_periods(room, day, taken), now_local)
-            nights[unit.id] = any(p.end.time() >= dt.time(23, 59) for p in taken)
+            nights[unit.id] = any(
+                p.kind in ("busy", "closed") and p.end.time() >= dt.time(23, 59) for p in taken
+            )
         week.append(WeekDay(day, units, nights))
     return week
 

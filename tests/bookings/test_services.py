@@ -390,6 +390,24 @@ def test_week_view_shows_busy_periods_per_unit(people, make_room):
     assert [p.kind for p in week[0].units[other_unit]] == ["free"]
 
 
+def test_week_view_free_time_is_what_can_be_booked(people, make_room):
+    """The cleaning time after a booking is not free, and a gap shorter than the shortest
+    booking says so (the week said "libre" where the day page offered nothing)."""
+    room = make_room(min_minutes=120, buffer_minutes=60)
+    book(people["jeanne"], room, at(MONDAY, 8), at(MONDAY, 10))
+    book(people["lucas"], room, at(MONDAY, 12), at(MONDAY, 14))
+    week = availability.week_view(room, MONDAY, now=NOW)
+    kinds = [(p.start.hour, p.end.hour, p.kind) for p in next(iter(week[0].units.values()))]
+    assert kinds == [
+        (8, 10, "busy"),
+        (10, 11, "cleaning"),
+        (11, 12, "short"),
+        (12, 14, "busy"),
+        (14, 15, "cleaning"),
+        (15, 20, "free"),
+    ]
+
+
 def test_every_booking_change_is_audited(session, people, make_room):
     room = make_room(requires_approval=True)
     booking = book(people["jeanne"], room, at(MONDAY, 10), at(MONDAY, 11))
