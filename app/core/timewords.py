@@ -99,7 +99,7 @@ class TimeWords:
         if cached is None:
             if len(self._cache) > 4000:  # a long-running server sees many days: stay small
                 self._cache.clear()
-            text = f"{self._days[day.weekday()]} {day.day} {self._months[day.month - 1]}"
+            text = f"{self._days[day.weekday()]} {self._number(day)} {self._months[day.month - 1]}"
             if year or (year is None and day.year != self.this_year):
                 text += f" {day.year}"
             cached = self._cache[key] = text
@@ -108,14 +108,18 @@ class TimeWords:
     def weekday_and_number(self, day) -> str:
         """``mardi 2``: the first day of a stay within one month."""
         day = self._local(day)
-        return f"{self._days[day.weekday()]} {day.day}"
+        return f"{self._days[day.weekday()]} {self._number(day)}"
+
+    def _number(self, day: dt.date) -> str:
+        """The day of the month; in French the first is "1er" ("mardi 1er décembre")."""
+        return "1er" if day.day == 1 and self.locale == "fr" else str(day.day)
 
     def date(self, moment) -> str:
         """A date with its year: ``2 décembre 2026`` (``2 December 2026``)."""
         day = self._local(moment)
         if isinstance(day, dt.datetime):
             day = day.date()
-        return f"{day.day} {self._months[day.month - 1]} {day.year}"
+        return f"{self._number(day)} {self._months[day.month - 1]} {day.year}"
 
     # -- times --
 
@@ -174,6 +178,12 @@ class TimeWords:
         """``mardi 2 décembre, de 14 h à 16 h``; across days
         ``du mardi 2 décembre à 14 h au jeudi 4 décembre à 11 h``."""
         start, end = self._local(start), self._local(end)
+        if start.time() == dt.time.min and end.time() == dt.time.min and end > start:
+            # Whole days (a closure): not "de minuit à minuit".
+            last = end.date() - dt.timedelta(days=1)
+            if last == start.date():
+                return self.gettext("%(day)s, toute la journée", day=self.day(start))
+            return self.dates(start.date(), last)
         if start.date() == end.date() or (
             end.time() == dt.time.min and end.date() == start.date() + dt.timedelta(days=1)
         ):

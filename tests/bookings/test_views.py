@@ -43,7 +43,8 @@ def words(day: dt.date, pattern: str = "EEEE d MMMM") -> str:
     this_year = dt.datetime.now(ZoneInfo(PARIS)).year
     if day.year != this_year and "y" not in pattern and "MMMM" in pattern:
         pattern += " y"
-    return format_date(day, pattern, locale="fr")
+    text = format_date(day, pattern, locale="fr")
+    return text.replace(" 1 ", " 1er ", 1) if day.day == 1 and "d" in pattern else text
 
 
 @pytest.fixture

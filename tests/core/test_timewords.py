@@ -64,6 +64,25 @@ def test_days_and_hours_read_as_words(locale, expected):
     ] == expected
 
 
+def test_whole_days_are_not_from_midnight_to_midnight():
+    fr, en = words("fr", this_year=2026), words("en", this_year=2026)
+    monday = dt.date(2026, 11, 30)
+    midnight = dt.datetime.combine(monday, dt.time())
+    assert (
+        fr.period(midnight, midnight + dt.timedelta(days=1))
+        == "lundi 30 novembre, toute la journée"
+    )
+    assert en.period(midnight, midnight + dt.timedelta(days=1)) == "Monday 30 November, all day"
+    assert "minuit" not in fr.period(midnight, midnight + dt.timedelta(days=3))
+
+
+def test_the_first_of_the_month_is_1er_in_french():
+    first = dt.date(2026, 12, 1)
+    assert words("fr", this_year=2026).day(first) == "mardi 1er décembre"
+    assert words("fr", this_year=2026).date(first) == "1er décembre 2026"
+    assert words("en", this_year=2026).day(first) == "Tuesday 1 December"
+
+
 def test_the_year_is_said_only_when_it_is_not_this_one():
     assert words("fr", this_year=2026).day(DAY) == "jeudi 3 décembre"
     assert words("fr", this_year=2027).day(DAY) == "jeudi 3 décembre 2026"
