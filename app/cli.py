@@ -28,6 +28,13 @@ DEMO_CONTACTS = {
     ),
     "bezu": ("03 53 01 38 12", "le lundi matin, de 9 h à 12 h", "Maison commune du béguinage"),
 }
+# The same in English (hours, place), for English readers.
+DEMO_CONTACTS_EN = {
+    "armentieres": (
+        "Tuesdays and Thursdays, 9 am to 5 pm",
+        "Office on the ground floor, next to the common room",
+    ),
+}
 
 # username, full name, residence key, role, home label
 DEMO_USERS = [
@@ -77,6 +84,8 @@ def load_demo() -> list[tuple[str, str]]:
             phone, hours, place = DEMO_CONTACTS[key]
             residence.contact_phone, residence.contact_hours = phone, hours
             residence.contact_place = place
+            if key in DEMO_CONTACTS_EN:
+                residence.contact_hours_en, residence.contact_place_en = DEMO_CONTACTS_EN[key]
         residences[key] = residence
     db.session.flush()
 

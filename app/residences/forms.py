@@ -31,10 +31,24 @@ class ContactForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
 
+    contact_hours_en = StringField(
+        _l("Jours et heures, en anglais"),
+        description=_l("Pour les habitants qui lisent l'application en anglais."),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
+        render_kw={"autocomplete": "off", "lang": "en"},
+    )
+    contact_place_en = StringField(
+        _l("Où trouver la coordination, en anglais"),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
+        render_kw={"autocomplete": "off", "lang": "en"},
+    )
+
     @classmethod
     def of(cls, residence) -> ContactForm:
         return cls(
             contact_phone=residence.contact_phone,
             contact_hours=residence.contact_hours,
             contact_place=residence.contact_place,
+            contact_hours_en=residence.contact_hours_en,
+            contact_place_en=residence.contact_place_en,
         )

@@ -40,6 +40,9 @@ class Residence(TimestampMixin, db.Model):
     contact_phone: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")
     contact_hours: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     contact_place: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # The same in English, for English readers (the French is shown when they are empty).
+    contact_hours_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    contact_place_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="residences")
     homes: Mapped[list[Home]] = relationship(
@@ -55,6 +58,20 @@ class Residence(TimestampMixin, db.Model):
     @property
     def has_contact(self) -> bool:
         return bool(self.contact_phone or self.contact_hours or self.contact_place)
+
+    def contact_hours_for(self, locale: str | None) -> str:
+        return (
+            self.contact_hours_en
+            if locale == "en" and self.contact_hours_en
+            else self.contact_hours
+        )
+
+    def contact_place_for(self, locale: str | None) -> str:
+        return (
+            self.contact_place_en
+            if locale == "en" and self.contact_place_en
+            else self.contact_place
+        )
 
     @property
     def contact_phone_uri(self) -> str:

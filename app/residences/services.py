@@ -63,7 +63,13 @@ def set_show_booker_names(actor: Membership, show: bool) -> Residence:
 
 # How to reach the coordination: the longest each may be (the columns' lengths).
 TOO_LONG = {30: _l("30 caractères au plus."), 200: _l("200 caractères au plus.")}
-CONTACT_LIMITS = {"contact_phone": 30, "contact_hours": 200, "contact_place": 200}
+CONTACT_LIMITS = {
+    "contact_phone": 30,
+    "contact_hours": 200,
+    "contact_place": 200,
+    "contact_hours_en": 200,
+    "contact_place_en": 200,
+}
 PHONE_CHARACTERS = frozenset("0123456789 .-()+")
 
 
@@ -92,14 +98,24 @@ def _check_phone(phone: str) -> str:
     return phone
 
 
-def set_contact(actor: Membership, *, phone: str, hours: str, place: str) -> Residence:
+def set_contact(
+    actor: Membership,
+    *,
+    phone: str,
+    hours: str,
+    place: str,
+    hours_en: str = "",
+    place_en: str = "",
+) -> Residence:
     """How residents reach the coordination: a phone number, office hours and the office's
-    place, in words. Each may be left empty."""
+    place, in words (and in English, for English readers). Each may be left empty."""
     check_role(actor, Role.COORDINATOR)
     values = {
         "contact_phone": _one_line(phone),
         "contact_hours": _one_line(hours),
         "contact_place": _one_line(place),
+        "contact_hours_en": _one_line(hours_en),
+        "contact_place_en": _one_line(place_en),
     }
     for field, limit in CONTACT_LIMITS.items():
         if len(values[field]) > limit:

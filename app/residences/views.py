@@ -57,6 +57,8 @@ def contact():
             phone=form.contact_phone.data,
             hours=form.contact_hours.data,
             place=form.contact_place.data,
+            hours_en=form.contact_hours_en.data,
+            place_en=form.contact_place_en.data,
         ),
         form=form,
         page=page,

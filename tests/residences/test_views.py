@@ -211,3 +211,42 @@ def test_a_deadline_to_come_says_how_to_reach_the_coordination(
     assert "Ensuite, prévenez la coordination." in body
     assert 'Coordination : <a href="tel:0353012460">03 53 01 24 60</a>' in body
     assert "le mardi et le jeudi, de 9 h à 17 h – Bureau au rez-de-chaussée" in body
+
+
+def test_english_readers_get_the_contact_in_english_or_else_in_french(
+    client, auth, two_residences, session
+):
+    arm, _bezu, people = two_residences
+    set_contact(
+        member(people["arm_coord"], arm),
+        phone="03 53 01 24 60",
+        hours="le mardi et le jeudi, de 9 h à 17 h",
+        place="Bureau au rez-de-chaussée",
+        hours_en="Tuesdays and Thursdays, 9 am to 5 pm",
+    )
+    session.commit()
+    auth.login("res.arm")
+    english = page(client.get("/votes?lang=en"))
+    assert "Tuesdays and Thursdays, 9 am to 5 pm" in english
+    assert "le mardi et le jeudi" not in english
+    assert "Bureau au rez-de-chaussée" in english  # no English place: the French one
+    french = page(client.get("/votes?lang=fr"))
+    assert "le mardi et le jeudi, de 9 h à 17 h" in french and "Tuesdays" not in french
+
+
+def test_the_coordinator_writes_the_contact_in_english_too(client, auth, two_residences):
+    auth.login("coord.arm")
+    form = page(client.get("/residence/contact"))
+    response = client.post(
+        "/residence/contact",
+        data={
+            "csrf_token": csrf_from(form),
+            "contact_phone": "03 53 01 24 60",
+            "contact_hours": "le lundi",
+            "contact_place": "Bureau",
+            "contact_hours_en": "Mondays",
+            "contact_place_en": "x" * 201,
+        },
+    )
+    assert response.status_code == 422
+    assert "200 caractères au plus." in page(response)
