@@ -406,6 +406,16 @@ def _review_page(room: Room, form: BookingForm, error: DomainError | None = None
     )
 
 
+def _moved_message(booking: Booking, room: Room) -> str:
+    if booking.status is BookingStatus.PENDING:
+        if room.by_nights:
+            return _("Nouvelles dates envoyées : la coordination vous répondra.")
+        return _("Nouvel horaire envoyé : la coordination vous répondra.")
+    if room.by_nights:
+        return _("Les nouvelles dates sont enregistrées.")
+    return _("Le nouvel horaire est enregistré.")
+
+
 def _booked_message(booking: Booking) -> str:
     if booking.status is BookingStatus.PENDING:
         return _("Demande envoyée : la coordination vous répondra.")
@@ -545,11 +555,7 @@ def edit(booking_id: int):
         lambda: services.move(g.membership, booking, form.period(room.residence.tz)),
         form=form,
         page=lambda error: _edit_page(booking, form, True, error),
-        message=lambda booking: (
-            _("Nouvel horaire envoyé : la coordination vous répondra.")
-            if booking.status is BookingStatus.PENDING
-            else _("Le nouvel horaire est enregistré.")
-        ),
+        message=lambda booking: _moved_message(booking, room),
         success=lambda booking: url_for("bookings.detail", booking_id=booking.id),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import escape
@@ -18,7 +18,10 @@ def supported() -> tuple[str, ...]:
 
 
 def get_locale() -> str:
-    """``?lang=`` (remembered), then the user's choice, then ``Accept-Language``, then French."""
+    """``?lang=`` (remembered), then the user's choice, then ``Accept-Language``, then French.
+    Outside a request (a ``flask`` command, a job), French: the default locale."""
+    if not has_request_context():
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", "fr")
     chosen = g.get("chosen_locale")
     if chosen:
         return chosen

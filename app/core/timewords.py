@@ -110,6 +110,11 @@ class TimeWords:
         day = self._local(day)
         return f"{self._days[day.weekday()]} {self._number(day)}"
 
+    def week_of(self, day: dt.date) -> str:
+        """``lundi 7 décembre``: the Monday that starts ``day``'s week, to name a week without
+        "cette semaine" (which reads as this week on a page about next week)."""
+        return self.day(day - dt.timedelta(days=day.weekday()))
+
     def _number(self, day: dt.date) -> str:
         """The day of the month; in French the first is "1er" ("mardi 1er décembre")."""
         return "1er" if day.day == 1 and self.locale == "fr" else str(day.day)

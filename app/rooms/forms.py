@@ -60,6 +60,12 @@ class OpeningForm(Form):
             return
         if self.opens.data is None or field.data is None:
             raise StopValidation(_l("Indiquez l'heure d'ouverture et l'heure de fermeture."))
+        if field.data == dt.time(0, 0):
+            # A booking stays within one day (only the guest room counts nights), so a room
+            # open "until midnight" closes at 23:59; said plainly rather than "after opening".
+            raise ValidationError(
+                _l("Une salle ferme au plus tard à 23:59 : une réservation ne passe pas minuit.")
+            )
         if field.data <= self.opens.data:
             raise ValidationError(_l("L'heure de fermeture doit être après l'heure d'ouverture."))
 

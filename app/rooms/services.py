@@ -403,7 +403,17 @@ def rules_words(room: Room, tw: TimeWords) -> list[str]:
             room.max_days_ahead,
         )
     )
-    if room.cancel_hours:
+    if room.by_nights and room.cancel_hours:
+        rules.append(
+            _(
+                "Vous pouvez annuler ou changer les dates en ligne jusqu'à %(delay)s avant "
+                "l'arrivée. Ensuite, prévenez la coordination.",
+                delay=tw.duration(room.cancel_hours * 60),
+            )
+        )
+    elif room.by_nights:
+        rules.append(_("Vous pouvez annuler ou changer les dates en ligne jusqu'à l'arrivée."))
+    elif room.cancel_hours:
         rules.append(
             _(
                 "Vous pouvez annuler ou changer l'horaire en ligne jusqu'à %(delay)s avant "

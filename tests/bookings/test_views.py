@@ -358,6 +358,9 @@ def test_an_unknown_unit_gets_422(resident, rooms, day, session):
 def test_identical_units_are_used_one_after_the_other(app, resident, rooms, day, session):
     room = rooms["laundry"]
     first, second = room.units
+    # A machine is booked without being asked "for what occasion".
+    html = review(resident, room, at(day, 10), at(day, 11))
+    assert "Confirmer la réservation" in html and "Pour quelle occasion" not in html
     response = post_booking(resident, room, at(day, 10), at(day, 11), unit=str(first.id))
     assert response.status_code == 303
     detail = page(resident.get(response.headers["Location"]))
@@ -386,6 +389,13 @@ def test_a_room_needing_approval_sends_a_request(resident, rooms, day, session):
     assert "Demande envoyée : la coordination vous répondra." in html
     assert "En attente de validation" in html
     assert "(2 nuits)" in html
+    # A stay is changed by its dates: no "horaire" for the guest room.
+    assert "Changer les dates" in html and "changer les dates ou annuler" in html
+    assert "horaire" not in html
+    edit = page(resident.get(f"/bookings/{booking.id}/edit"))
+    assert "<h1>Changer les dates</h1>" in edit and "Dates actuelles : " in edit
+    rules = page(resident.get(f"/rooms/{room.id}"))
+    assert "changer les dates en ligne jusqu'à" in rules and "l'arrivée" in rules
 
 
 # ---------------------------------------------------------------------------------------
@@ -767,7 +777,11 @@ def test_a_household_limit_is_shown_where_the_choice_is_made(
     week = page(resident.get(f"/rooms/{room.id}"))
     card = week[week.index(f'id="day-{day.isoformat()}"') :]
     card = card[: card.index("</li>\n")]
-    assert "Votre logement a déjà réservé cette salle cette semaine : c'est le plus permis" in card
+    # The week is named by its Monday: "cette semaine" would be wrong on next week's days.
+    monday = day - dt.timedelta(days=day.weekday())
+    number = "1er" if monday.day == 1 else str(monday.day)
+    assert f"Votre logement a déjà réservé cette salle la semaine du lundi {number} " in card
+    assert "c'est le plus permis (1 par semaine)" in card
     assert f'href="/bookings/{booking_id}"' in card and "part=" not in card
     # The review of another slot that week says it too, with no button to send.
     html = review(resident, room, at(day, 16), at(day, 17))

@@ -106,3 +106,23 @@ def test_demo_shows_how_to_reach_the_coordination(app, session):
     assert runner.invoke(args=["demo"]).exit_code == 0
     session.refresh(armentieres)
     assert armentieres.contact_phone == "03 53 01 99 99"
+
+
+def test_a_refusal_reads_in_french_in_a_command(app):
+    """A ``flask`` command (the demo, retention) has no request: a domain error's message
+    still reads, in French, where it used to fail with "working outside of request context"
+    (the demo's weekly series skipped a date that, on some days, clashed)."""
+    import threading
+
+    from app.bookings.services import RoomClosed
+
+    read = {}
+
+    def command():  # a new thread: none of the test's request context, as in `flask demo`
+        with app.app_context():
+            read["message"] = str(RoomClosed().message)
+
+    thread = threading.Thread(target=command)
+    thread.start()
+    thread.join()
+    assert read == {"message": "La salle est fermée pendant cette période."}

@@ -42,7 +42,7 @@ def test_invitation_flow_end_to_end(app, coordinator_client, session):
     sheet_url = response.headers["Location"]
     sheet = page(coordinator_client.get(sheet_url))
     assert "Paulette Durand" in sheet and "logement B12" in sheet
-    code = re.search(r'class="sheet-code">([A-Z0-9-]+)<', sheet).group(1)
+    code = re.sub(r"<[^>]+>", "", re.search(r'class="sheet-code">(.+?)</p>', sheet).group(1))
     link = re.search(r"http://localhost/activate/([A-Z0-9]+)", sheet).group(0)
     assert code.replace("-", "") in link
     assert "<svg" in sheet and "<path" in sheet  # the QR code, inline
@@ -355,7 +355,34 @@ def test_the_sheet_says_how_to_reach_the_coordination(coordinator_client, two_re
 def test_the_address_may_wrap_but_not_the_code(coordinator_client):
     html = page(coordinator_client.get(_sheet(coordinator_client)))
     assert '<span class="sheet-url">http://localhost/activate</span>' in html
-    assert re.search(r'<p class="sheet-code">[A-Z0-9]{4}-[A-Z0-9]{3}-[A-Z0-9]{3}</p>', html)
+    # The code's groups are never cut; between them it may go to the next line.
+    assert re.search(
+        r'<p class="sheet-code"><span>[A-Z0-9]{4}-</span><wbr><span>[A-Z0-9]{3}-</span><wbr>'
+        r"<span>[A-Z0-9]{3}</span></p>",
+        html,
+    )
     # The QR code scales with the sheet (a viewBox, no fixed size that would crop it).
     svg = re.search(r"<svg[^>]*>", html).group(0)
     assert "viewBox=" in svg and "width=" not in svg
+
+
+def test_an_english_sheet_gives_the_coordinations_hours_in_english(
+    coordinator_client, session, two_residences
+):
+    from app.residences.services import set_contact
+    from tests.factories import member
+
+    arm, _bezu, people = two_residences
+    set_contact(
+        member(people["arm_coord"], arm),
+        phone="03 53 01 24 60",
+        hours="le mardi et le jeudi, de 9 h à 17 h",
+        place="Bureau au rez-de-chaussée",
+        hours_en="Tuesdays and Thursdays, 9 am to 5 pm",
+        place_en="Ground-floor office",
+    )
+    session.commit()
+    html = page(coordinator_client.get(_sheet(coordinator_client, locale="en")))
+    sheet = html[html.index('<article class="sheet"') : html.index("</article>")]
+    assert "Tuesdays and Thursdays, 9 am to 5 pm" in sheet and "Ground-floor office" in sheet
+    assert "le mardi" not in sheet

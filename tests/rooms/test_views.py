@@ -393,6 +393,15 @@ def test_a_bad_rule_is_shown_next_to_its_field_and_nothing_typed_is_lost(
     assert 'id="openings-2-closes-error"' in html
     assert 'value="18:00"' in html
 
+    # "Until midnight" is said to be 23:59, not "closes before it opens".
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(csrf, **{"openings-2-opens": "18:00", "openings-2-closes": "00:00"}),
+    )
+    assert response.status_code == 422
+    assert "Une salle ferme au plus tard à 23:59" in page(response)
+    assert 'id="openings-2-closes-error"' in page(response)
+
     response = coordinator.post(
         f"/rooms/{room.id}/settings", data=room_form(csrf, min_hours="3", max_hours="2")
     )
