@@ -60,8 +60,9 @@ def _home_labels(key: str, count: int) -> list[str]:
     return [f"{prefix}{n:02d}" for n in range(1, count + 1)]
 
 
-def load_demo() -> list[tuple[str, str]]:
-    """Create the demo landlord, residences and logins; does nothing twice."""
+def load_demo(now=None) -> list[tuple[str, str]]:
+    """Create the demo landlord, residences and logins; does nothing twice. ``now`` is for
+    tests: the demo's days are counted from it (any day of the week must work)."""
     from app.core.permissions import Role
     from app.residences.models import Home, Membership, Organisation, Residence
     from app.users.models import User
@@ -120,9 +121,9 @@ def load_demo() -> list[tuple[str, str]]:
         ensure_membership(admin, residences[key], Role.LANDLORD_ADMIN, None)
     logins.append(("bailleur.admin", "landlord_admin — 3 résidences"))
     db.session.commit()
-    load_demo_rooms()
+    load_demo_rooms(now)
     db.session.commit()
-    load_demo_activities()
+    load_demo_activities(now)
     db.session.commit()
     return logins
 
@@ -289,9 +290,9 @@ def load_demo_rooms(now=None) -> None:
 
 
 def load_demo_activities(now=None) -> None:
-    """Armentières' coming activities: gentle gym and a cooking workshop with student helpers
-    in the salle commune (which they book), the garden, and a full outing with a waiting
-    list."""
+    """Armentières' coming month: gentle gym every Tuesday and a cooking workshop with
+    student helpers in the salle commune (which they book), the garden on Saturdays (the
+    first one postponed for rain), and a full outing with a waiting list."""
     import datetime as dt
 
     from app.activities import services as activities
@@ -330,12 +331,17 @@ def load_demo_activities(now=None) -> None:
             dt.datetime.combine(day, dt.time(start)), dt.datetime.combine(day, dt.time(end)), tz
         )
 
-    gym = activities.create_activity(
+    def next_weekday(weekday: int) -> int:
+        """Days from today to the next ``weekday`` (0 = Monday), tomorrow at the earliest."""
+        return (weekday - today.weekday() - 1) % 7 + 1
+
+    tuesday, thursday, friday, saturday = (next_weekday(d) for d in (1, 3, 4, 5))
+    _series, gyms = activities.create_series(
         coordinator,
         activities.Plan(
             title="Gym douce",
             category=Category.ANIMATION,
-            period=hours(3, 10, 11),
+            period=hours(tuesday, 10, 11),
             capacity=12,
             place_kind=PlaceKind.ROOM,
             room=common,
@@ -346,13 +352,16 @@ def load_demo_activities(now=None) -> None:
             seated=True,
             hearing_loop=True,
         ),
+        every=1,
+        until=today + dt.timedelta(days=tuesday + 28),
     )
+    gym = gyms[0]
     cooking = activities.create_activity(
         coordinator,
         activities.Plan(
             title="Atelier cuisine : soupe d'hiver",
             category=Category.WORKSHOP,
-            period=hours(6, 10, 12),
+            period=hours(thursday, 10, 12),
             capacity=10,
             helper_places=3,
             place_kind=PlaceKind.ROOM,
@@ -362,32 +371,38 @@ def load_demo_activities(now=None) -> None:
             effort=Effort.MODERATE,
         ),
     )
-    activities.create_activity(
+    _series, gardens = activities.create_series(
         coordinator,
         activities.Plan(
-            title="Jardin partagé : planter les bulbes",
+            title="Jardin partagé",
             category=Category.GARDEN,
-            period=hours(4, 10, 12),
+            period=hours(saturday, 10, 12),
             capacity=8,
             place_kind=PlaceKind.GARDEN,
+            description="Planter les bulbes, tailler, arroser : chacun à son rythme.",
             organiser_kind=OrganiserKind.RESIDENT,
             organiser=members["karim.haddad"],
             step_free=True,
             effort=Effort.MODERATE,
         ),
+        every=1,
+        until=today + dt.timedelta(days=saturday + 21),
     )
     market = activities.create_activity(
         coordinator,
         activities.Plan(
             title="Sortie au marché",
             category=Category.OUTING,
-            period=hours(7, 9, 11),
+            period=hours(friday, 9, 11),
             capacity=2,
             place_kind=PlaceKind.OUTSIDE,
             address="Marché de la place du Général-de-Gaulle",
             effort=Effort.MODERATE,
         ),
     )
+    activities.register(members["karim.haddad"], gardens[0])
+    # Rain is forecast for the first Saturday: the garden moves to Sunday, Karim keeps his place.
+    activities.postpone(coordinator, gardens[0], hours(saturday + 1, 10, 12), "pluie annoncée")
     for username in ("jeanne.martin", "odette.leroy"):
         activities.register(members[username], gym)
     activities.register(members["lucas.bernard"], cooking, as_helper=True)

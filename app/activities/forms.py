@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from app.activities.models import (
     CATEGORY_LABELS,
@@ -23,10 +24,10 @@ from app.activities.models import (
     OrganiserKind,
     PlaceKind,
 )
-from app.activities.services import MOST_PLACES, Plan
+from app.activities.services import EVERY_WEEKS, MOST_PLACES, Plan
 from app.core.forms import IdChoiceField, date_field, number_field, time_field
 from app.core.i18n import lazy_gettext as _l
-from app.core.timeutils import Period
+from app.core.timeutils import Period, reasonable
 
 
 class ActivityForm(FlaskForm):
@@ -52,6 +53,23 @@ class ActivityForm(FlaskForm):
     day = date_field(_l("Date"))
     start_time = time_field(_l("Heure de début"))
     end_time = time_field(_l("Heure de fin"))
+    repeat = RadioField(
+        _l("Combien de fois ?"),
+        choices=[SelectChoice("0", _l("Une seule fois"))]
+        + [
+            SelectChoice(
+                str(n), _l("Chaque semaine") if n == 1 else _l("Toutes les %(num)d semaines", num=n)
+            )
+            for n in EVERY_WEEKS
+        ],
+        default="0",
+        validators=[Optional()],
+    )
+    until = DateField(
+        _l("Dernière séance au plus tard le"),
+        description=_l("Pour une activité qui revient : la série s'arrête à cette date."),
+        validators=[Optional()],
+    )
     place_kind = RadioField(
         _l("Où ?"),
         choices=[
@@ -106,6 +124,23 @@ class ActivityForm(FlaskForm):
         coerce=str,
     )
 
+    @property
+    def every(self) -> int:
+        """0 for a one-off activity; else every 1, 2, 3 or 4 weeks."""
+        return int(self.repeat.data) if (self.repeat.data or "0").isdigit() else 0
+
+    def validate_until(self, field):
+        if field.data is not None and not reasonable(field.data):
+            raise StopValidation(_l("Indiquez une date entre 1970 et 9000."))
+
+    def validate(self, extra_validators=None):
+        # A series needs its last date, though the field is optional for a one-off activity.
+        valid = super().validate(extra_validators)
+        if self.every and self.until.data is None and not self.until.errors:
+            self.until.errors = [_l("Indiquez la date de la dernière séance.")]
+            return False
+        return valid
+
     def plan(self, tz: ZoneInfo, rooms: dict, members: dict) -> Plan:
         """What was typed, as the service takes it (local times made UTC here, once)."""
         return Plan(
@@ -129,6 +164,42 @@ class ActivityForm(FlaskForm):
             seated=self.seated.data,
             hearing_loop=self.hearing_loop.data,
             effort=Effort(int(self.effort.data)),
+        )
+
+
+class EditActivityForm(ActivityForm):
+    """The same plan, for a session already on the programme; a session of a series is
+    changed alone or with the ones after it."""
+
+    scope = RadioField(
+        _l("Que changer ?"),
+        choices=[
+            SelectChoice("one", _l("Seulement cette séance")),
+            SelectChoice("following", _l("Cette séance et toutes les suivantes")),
+        ],
+        default="one",
+        validators=[Optional()],
+    )
+
+
+class PostponeForm(FlaskForm):
+    day = date_field(_l("Nouvelle date"))
+    start_time = time_field(_l("Heure de début"))
+    end_time = time_field(_l("Heure de fin"))
+    reason = StringField(
+        _l("Raison, dite aux inscrits"),
+        description=_l("Par exemple « pluie » ou « animatrice malade »."),
+        validators=[
+            DataRequired(_l("Écrivez la raison : les inscrits la liront.")),
+            Length(max=300, message=_l("300 caractères au plus.")),
+        ],
+    )
+
+    def period(self, tz: ZoneInfo) -> Period:
+        return Period.from_local(
+            dt.datetime.combine(self.day.data, self.start_time.data),
+            dt.datetime.combine(self.day.data, self.end_time.data),
+            tz,
         )
 
 

@@ -85,6 +85,25 @@ EFFORT_LABELS = {
 }
 
 
+class ActivitySeries(TimestampMixin, db.Model):
+    """Sessions of one activity every week or every N weeks (gentle gym, Tuesdays 10–11 h).
+    Each session is an ``Activity`` of its own, with its own places and registrations, so
+    that one of them can be postponed or cancelled; the series keeps the rhythm to say it
+    ("chaque mardi jusqu'au 30 juin") and to change the sessions from a date on."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
+    weekday: Mapped[int]
+    every: Mapped[int] = mapped_column(default=1)
+    until: Mapped[dt.date]
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+
+    __table_args__ = (
+        sa.CheckConstraint("every BETWEEN 1 AND 4", name="every"),
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+    )
+
+
 class Activity(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
@@ -113,9 +132,15 @@ class Activity(TimestampMixin, db.Model):
     )
     cancel_reason: Mapped[str] = mapped_column(sa.String(300), default="")
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    # A session of a series (None: a one-off activity).
+    series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("activity_series.id"), index=True)
+    # Postponed: when it was first planned, and why it moved ("pluie").
+    planned_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    moved_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
     room: Mapped[Room | None] = relationship()
     organiser: Mapped[Membership | None] = relationship()
+    series: Mapped[ActivitySeries | None] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint("starts_at < ends_at", name="period"),
@@ -127,6 +152,10 @@ class Activity(TimestampMixin, db.Model):
     @property
     def effort_level(self) -> Effort:
         return Effort(self.effort)
+
+    @property
+    def is_postponed(self) -> bool:
+        return self.planned_start is not None and self.planned_start != self.starts_at
 
     @property
     def is_cancelled(self) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from app.activities.models import (
     Activity,
+    ActivitySeries,
     ActivityStatus,
     Category,
     Effort,
@@ -35,7 +36,8 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, DomainError, NotAllowed
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
-from app.core.timeutils import Period
+from app.core.recurrence import Weekly
+from app.core.timeutils import Period, to_local
 from app.extensions import db
 from app.messages import services as messages
 from app.residences.models import Membership
@@ -48,6 +50,7 @@ CONFIRMED, WAITING, LEFT = (
 )
 PARTICIPANT, HELPER = RegistrationRole.PARTICIPANT, RegistrationRole.HELPER
 MOST_PLACES = 500
+EVERY_WEEKS = (1, 2, 3, 4)  # a series: every week, every 2, 3 or 4 weeks
 
 
 # ---------------------------------------------------------------------------------------
@@ -97,6 +100,32 @@ class RoomNotFree(ActivityRefused):
 
 class MissingOrganiser(ActivityRefused):
     default_message = _l("Écrivez le nom du partenaire, ou choisissez l'habitant qui organise.")
+
+
+class InvalidSeries(ActivityRefused):
+    default_message = _l(
+        "La dernière séance doit être après la première, et la série durer un an au plus."
+    )
+
+
+class RoomTakenOnDates(ActivityRefused):
+    """The room is not free for some sessions: ``dates`` (local) says which."""
+
+    default_message = _l(
+        "La salle est déjà prise à ces dates. Choisissez une autre heure ou une autre salle."
+    )
+
+    def __init__(self, dates: list[dt.date], message=None, *, field: str | None = "room"):
+        super().__init__(message, field=field)
+        self.dates = dates
+
+
+class NotAhead(ActivityRefused):
+    default_message = _l("Choisissez une date et une heure à venir.")
+
+
+class ActivityOver(ActivityRefused):
+    default_message = _l("Cette séance est passée : on ne peut plus la changer.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -151,35 +180,228 @@ def create_activity(actor: Membership, plan: Plan) -> Activity:
     """A new activity of the actor's residence (the coordination plans them)."""
     check_role(actor, Role.COORDINATOR)
     _check_plan(actor, plan)
+    activity = _new_session(actor, plan, plan.period)
+    record("activity.created", actor=actor, target=activity)
+    return activity
+
+
+def _apply_plan(activity: Activity, plan: Plan) -> None:
+    """Everything of ``plan`` but the time and the room's booking."""
+    activity.title = " ".join(plan.title.split())[:120]
+    activity.category = plan.category
+    activity.description = plan.description.strip()
+    activity.place_kind = plan.place_kind
+    activity.room = plan.room if plan.place_kind == PlaceKind.ROOM else None
+    activity.address = plan.address.strip()[:200] if plan.place_kind == PlaceKind.OUTSIDE else ""
+    activity.capacity = plan.capacity
+    activity.helper_places = plan.helper_places
+    activity.organiser_kind = plan.organiser_kind
+    activity.organiser = plan.organiser if plan.organiser_kind == OrganiserKind.RESIDENT else None
+    activity.partner_name = (
+        plan.partner_name.strip()[:120] if plan.organiser_kind == OrganiserKind.PARTNER else ""
+    )
+    activity.step_free = plan.step_free
+    activity.seated = plan.seated
+    activity.hearing_loop = plan.hearing_loop
+    activity.effort = plan.effort
+
+
+def _new_session(
+    actor: Membership, plan: Plan, period: Period, series: ActivitySeries | None = None
+) -> Activity:
     activity = Activity(
         residence_id=actor.residence_id,
-        title=" ".join(plan.title.split())[:120],
-        category=plan.category,
-        description=plan.description.strip(),
-        place_kind=plan.place_kind,
-        room=plan.room if plan.place_kind == PlaceKind.ROOM else None,
-        address=plan.address.strip()[:200] if plan.place_kind == PlaceKind.OUTSIDE else "",
-        starts_at=plan.period.start,
-        ends_at=plan.period.end,
-        capacity=plan.capacity,
-        helper_places=plan.helper_places,
-        organiser_kind=plan.organiser_kind,
-        organiser=plan.organiser if plan.organiser_kind == OrganiserKind.RESIDENT else None,
-        partner_name=(
-            plan.partner_name.strip()[:120] if plan.organiser_kind == OrganiserKind.PARTNER else ""
-        ),
-        step_free=plan.step_free,
-        seated=plan.seated,
-        hearing_loop=plan.hearing_loop,
-        effort=plan.effort,
+        starts_at=period.start,
+        ends_at=period.end,
+        series=series,
         created_by_id=actor.user_id,
     )
+    _apply_plan(activity, plan)
     db.session.add(activity)
     db.session.flush()
     if activity.room is not None:
         _hold_room(actor, activity)
-    record("activity.created", actor=actor, target=activity)
     return activity
+
+
+def create_series(
+    actor: Membership, plan: Plan, *, every: int, until: dt.date
+) -> tuple[ActivitySeries, list[Activity]]:
+    """The same activity every ``every`` weeks from the plan's date to ``until``, at the same
+    local hours across daylight-saving changes (``core.recurrence``, as booking series).
+    Each session books its room; if the room is taken for some sessions, nothing is created
+    and those dates are said."""
+    check_role(actor, Role.COORDINATOR)
+    _check_plan(actor, plan)
+    if until is None:
+        raise InvalidSeries(field="until")
+    tz = actor.residence.tz
+    start, end = plan.period.local(tz)
+    weekly = Weekly(weekday=start.weekday(), first=start.date(), until=until, every=every)
+    if every not in EVERY_WEEKS or not weekly.is_valid or end.date() != start.date():
+        raise InvalidSeries(field="until")
+    series = ActivitySeries(
+        residence_id=actor.residence_id,
+        weekday=weekly.weekday,
+        every=every,
+        until=until,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(series)
+    sessions, clashes = [], []
+    for day, period in weekly.periods(start.time(), end.time(), tz):
+        savepoint = db.session.begin_nested()
+        try:
+            sessions.append(_new_session(actor, plan, period, series))
+        except RoomNotFree:
+            savepoint.rollback()
+            clashes.append(day)
+            continue
+        savepoint.commit()
+    if clashes:
+        raise RoomTakenOnDates(clashes)
+    record("activity.series_created", actor=actor, target=series, details=f"{len(sessions)}")
+    return series, sessions
+
+
+def series_sessions(activity: Activity, *, from_start: bool = True) -> list[Activity]:
+    """The sessions of ``activity``'s series from this one on (cancelled ones left out), or
+    just this one when it is not part of a series."""
+    if activity.series_id is None:
+        return [activity]
+    query = sa.select(Activity).where(
+        Activity.series_id == activity.series_id,
+        Activity.status == ActivityStatus.SCHEDULED,
+    )
+    if from_start:
+        query = query.where(Activity.starts_at >= activity.starts_at)
+    return list(db.session.scalars(query.order_by(Activity.starts_at)))
+
+
+def update_activity(
+    actor: Membership, activity: Activity, plan: Plan, *, following: bool = False
+) -> list[Activity]:
+    """Change a session, or (``following``) this session and the next ones of its series:
+    the same changes, each keeping its own date (moved by as many days as this one). The
+    room follows; people keep their registration, and are told when the time changes."""
+    check_role(actor, Role.COORDINATOR, activity.residence_id)
+    _check_plan(actor, plan)
+    now = utcnow()
+    if activity.is_cancelled:
+        raise ActivityCancelled()
+    if activity.ends_at <= now:
+        raise ActivityOver()
+    if plan.period.start < now and plan.period.start != activity.starts_at:
+        raise NotAhead(field="day")
+    tz = actor.residence.tz
+    new_start, new_end = plan.period.local(tz)
+    shift = new_start.date() - to_local(activity.starts_at, tz).date()
+    length = new_end.date() - new_start.date()
+    targets = series_sessions(activity) if following else [activity]
+    clashes = []
+    changed = []
+    for session in targets:
+        _lock(session)
+        day = to_local(session.starts_at, tz).date() + shift
+        period = Period.from_local(
+            dt.datetime.combine(day, new_start.time()),
+            dt.datetime.combine(day + length, new_end.time()),
+            tz,
+        )
+        before = Period(session.starts_at, session.ends_at)
+        old_room = session.room
+        _apply_plan(session, plan)
+        session.starts_at, session.ends_at = period.start, period.end
+        db.session.flush()
+        if (before.start, before.end) != (period.start, period.end) or old_room != session.room:
+            savepoint = db.session.begin_nested()
+            try:
+                _move_room(actor, session)
+            except RoomNotFree:
+                savepoint.rollback()
+                clashes.append(day)
+                continue
+            savepoint.commit()
+        if (before.start, before.end) != (period.start, period.end):
+            for registration in active_registrations(session):
+                _tell(registration, _moved_words(session, before))
+        _fill_places(session, PARTICIPANT)
+        _fill_places(session, HELPER)
+        changed.append(session)
+    if clashes:
+        raise RoomTakenOnDates(clashes)
+    record(
+        "activity.changed",
+        actor=actor,
+        target=activity,
+        details=f"{len(changed)} session(s)" if following else "",
+    )
+    return changed
+
+
+def postpone(
+    actor: Membership,
+    activity: Activity,
+    period: Period,
+    reason: str,
+    *,
+    now: dt.datetime | None = None,
+) -> Activity:
+    """Postpone one session ("pluie : reporté à jeudi") in one action: the room moves with
+    it, everyone keeps their place (or their rank on the waiting list) and is told."""
+    check_role(actor, Role.COORDINATOR, activity.residence_id)
+    now = now or utcnow()
+    if activity.is_cancelled:
+        raise ActivityCancelled()
+    if activity.ends_at <= now:
+        raise ActivityOver()
+    if not period.is_valid:
+        raise InvalidPeriod(field="end_time")
+    if period.start < now:
+        raise NotAhead(field="day")
+    _lock(activity)
+    before = Period(activity.starts_at, activity.ends_at)
+    if activity.planned_start is None:
+        activity.planned_start = activity.starts_at
+    activity.starts_at, activity.ends_at = period.start, period.end
+    activity.moved_reason = " ".join(reason.split())[:300]
+    db.session.flush()
+    if activity.room is not None:
+        _move_room(actor, activity)
+    record("activity.postponed", actor=actor, target=activity, details=activity.moved_reason)
+    for registration in active_registrations(activity):
+        _tell(registration, _moved_words(activity, before, activity.moved_reason))
+    return activity
+
+
+def _held_bookings(activity: Activity) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            sa.select(Booking).where(
+                Booking.origin_kind == OriginKind.ACTIVITY,
+                Booking.origin_id == activity.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+            )
+        )
+    )
+
+
+def _move_room(actor: Membership, activity: Activity) -> None:
+    """The room follows the session: its booking moves to the new time (same room), or is
+    freed and the new room booked."""
+    held = _held_bookings(activity)
+    if activity.room is not None and len(held) == 1 and held[0].room_id == activity.room.id:
+        try:
+            bookings.move(actor, held[0], Period(activity.starts_at, activity.ends_at))
+        except bookings.SlotTaken:
+            raise RoomNotFree(field="room") from None
+        except bookings.BookingRefused as refused:
+            raise RoomNotFree(refused.message, field="room") from None
+        return
+    for booking in held:
+        bookings.cancel(actor, booking, reason=activity.title)
+    if activity.room is not None:
+        _hold_room(actor, activity)
 
 
 def _origin(activity: Activity) -> Origin:
@@ -205,14 +427,7 @@ def _hold_room(actor: Membership, activity: Activity) -> Booking:
 
 
 def _free_room(actor: Membership, activity: Activity, reason: str) -> None:
-    held = db.session.scalars(
-        sa.select(Booking).where(
-            Booking.origin_kind == OriginKind.ACTIVITY,
-            Booking.origin_id == activity.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-        )
-    )
-    for booking in held:
+    for booking in _held_bookings(activity):
         bookings.cancel(actor, booking, reason=reason)
 
 
@@ -429,6 +644,26 @@ def _promoted_words(activity: Activity):
             "pour laisser la place à la personne suivante.",
             title=activity.title,
             when=when,
+        )
+        return subject, body
+
+    return compose
+
+
+def _moved_words(activity: Activity, before: Period, reason: str = ""):
+    def compose(tw):
+        subject = tw.gettext("Nouvelle date : %(title)s", title=activity.title)
+        body = tw.gettext(
+            "« %(title)s », prévu le %(before)s, aura lieu le %(when)s.",
+            title=activity.title,
+            before=tw.period(before.start, before.end),
+            when=tw.period(activity.starts_at, activity.ends_at),
+        )
+        if reason:
+            body += " " + tw.gettext("Raison : %(reason)s", reason=reason)
+        body += "\n\n" + tw.gettext(
+            "Votre inscription est gardée : vous n'avez rien à faire. Si vous ne pouvez pas "
+            "venir à cette date, désinscrivez-vous sur la page de l'activité."
         )
         return subject, body
 

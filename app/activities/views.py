@@ -15,7 +15,14 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from app.activities import services
-from app.activities.forms import ActivityForm, CancelActivityForm, JoinForm, PlacesForm
+from app.activities.forms import (
+    ActivityForm,
+    CancelActivityForm,
+    EditActivityForm,
+    JoinForm,
+    PlacesForm,
+    PostponeForm,
+)
 from app.activities.models import Activity, RegistrationRole, RegistrationStatus
 from app.core.actions import perform
 from app.core.db import utcnow
@@ -265,23 +272,118 @@ def sheet(activity_id: int):
     )
 
 
+def _form_page(form, *, activity=None, error=None):
+    """The plan's form; a room taken for some sessions of a series lists those dates."""
+    return render_template(
+        "activities/form.html",
+        form=form,
+        activity=activity,
+        clashes=error.dates if isinstance(error, services.RoomTakenOnDates) else [],
+    )
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @require_role(Role.COORDINATOR)
 def new():
     form = ActivityForm()
     room_map, members = _plan_choices(form)
+    if not form.is_submitted():
+        return _form_page(form)
+
+    def create():
+        plan = form.plan(g.residence.tz, room_map, members)
+        if form.every:
+            return services.create_series(
+                g.membership, plan, every=form.every, until=form.until.data
+            )[1][0]
+        return services.create_activity(g.membership, plan)
+
+    return perform(
+        create,
+        form=form,
+        page=lambda error: _form_page(form, error=error),
+        message=lambda _activity: (
+            _("La série est au programme. Les habitants peuvent s'inscrire à chaque séance.")
+            if form.every
+            else _("L'activité est au programme. Les habitants peuvent s'inscrire.")
+        ),
+        success=lambda activity: url_for("activities.detail", activity_id=activity.id),
+    )
+
+
+def _filled(form: EditActivityForm, activity: Activity) -> None:
+    tz = g.residence.tz
+    start, end = to_local(activity.starts_at, tz), to_local(activity.ends_at, tz)
+    form.title.data, form.description.data = activity.title, activity.description
+    form.category.data, form.place_kind.data = activity.category.value, activity.place_kind.value
+    form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
+    form.room.data, form.address.data = activity.room_id, activity.address
+    form.capacity.data, form.helper_places.data = activity.capacity, activity.helper_places
+    form.organiser_kind.data = activity.organiser_kind.value
+    form.organiser.data, form.partner_name.data = activity.organiser_id, activity.partner_name
+    form.step_free.data, form.seated.data = activity.step_free, activity.seated
+    form.hearing_loop.data, form.effort.data = activity.hearing_loop, str(activity.effort)
+
+
+@bp.route("/<int:activity_id>/edit", methods=["GET", "POST"])
+@require_role(Role.COORDINATOR)
+def edit(activity_id: int):
+    """Change a session (title, time, place, places, …), or this one and the next ones of
+    its series. The room follows; registered people keep their place and are told of a new
+    time."""
+    activity = get_for_coordinator_or_404(Activity, activity_id)
+    form = EditActivityForm()
+    room_map, members = _plan_choices(form)
+    if not form.is_submitted():
+        _filled(form, activity)
+        return _form_page(form, activity=activity)
+    following = activity.series_id is not None and form.scope.data == "following"
+    return perform(
+        lambda: services.update_activity(
+            g.membership,
+            activity,
+            form.plan(g.residence.tz, room_map, members),
+            following=following,
+        ),
+        form=form,
+        page=lambda error: _form_page(form, activity=activity, error=error),
+        message=lambda changed: ngettext(
+            "C'est changé. Les inscrits gardent leur place ; ils ont un message si l'heure change.",
+            "C'est changé pour %(num)d séances. Les inscrits gardent leur place ; ils ont un "
+            "message si l'heure change.",
+            len(changed),
+        ),
+        success=lambda _changed: url_for("activities.detail", activity_id=activity.id),
+    )
+
+
+@bp.route("/<int:activity_id>/postpone", methods=["GET", "POST"])
+@require_role(Role.COORDINATOR)
+def postpone(activity_id: int):
+    """Postpone this session ("pluie : reporté à jeudi"): everyone keeps their place and is
+    told; the room moves with it."""
+    activity = get_for_coordinator_or_404(Activity, activity_id)
+    form = PostponeForm()
 
     def page(_error=None):
-        return render_template("activities/form.html", form=form)
+        return render_template(
+            "activities/postpone.html",
+            activity=activity,
+            form=form,
+            places=services.places_of([activity])[activity.id],
+        )
 
     if not form.is_submitted():
         return page()
     return perform(
-        lambda: services.create_activity(
-            g.membership, form.plan(g.residence.tz, room_map, members)
+        lambda: services.postpone(
+            g.membership, activity, form.period(g.residence.tz), form.reason.data
         ),
         form=form,
         page=page,
-        message=_("L'activité est au programme. Les habitants peuvent s'inscrire."),
-        success=lambda activity: url_for("activities.detail", activity_id=activity.id),
+        fields={"room": "day"},
+        message=_(
+            "La séance est reportée. Les inscrits gardent leur place et ont reçu un message."
+        ),
+        success=lambda _activity: url_for("activities.detail", activity_id=activity.id),
     )

@@ -356,7 +356,7 @@ def cancel(
     if reason.strip():
         booking.decision_reason = " ".join(reason.split())[:300]
     record("booking.cancelled", actor=actor, target=booking)
-    if booking.user_id != actor.user_id:
+    if booking.user_id != actor.user_id and booking.origin_kind is not OriginKind.ACTIVITY:
         _tell_owner(
             booking,
             lambda tw, when, name: (
@@ -412,7 +412,10 @@ def move(
         home_id=booking.home_id,
         user_id=booking.user_id,
         now=now,
-        resident_rules=not actor.is_coordinator or booking.user_id != actor.user_id,
+        # The coordinator moves a room held for the residence (by them, a colleague, an
+        # activity) without the residents' rules; a resident's booking keeps them.
+        resident_rules=not actor.is_coordinator
+        or (booking.user_id != actor.user_id and booking.origin_kind is OriginKind.PERSON),
         ignore_booking_id=booking.id,
     )
     try:

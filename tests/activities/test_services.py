@@ -260,3 +260,185 @@ def test_the_room_follows_the_activity(session, house, create_room, create_activ
     session.refresh(held[0])
     assert held[0].status == BookingStatus.CANCELLED
     assert held[0].decision_reason == "animatrice malade"
+
+
+# ---------------------------------------------------------------------------------------
+# Series, changes and postponements.
+
+
+def _plan(residence, day: dt.date, start: int, end: int, **fields):
+    fields.setdefault("title", "Gym douce")
+    fields.setdefault("category", Category.ANIMATION)
+    fields.setdefault("capacity", 10)
+    fields.setdefault("place_kind", PlaceKind.ROOM if fields.get("room") else PlaceKind.GARDEN)
+    return services.Plan(
+        period=local_period(
+            residence,
+            dt.datetime.combine(day, dt.time(start)),
+            dt.datetime.combine(day, dt.time(end)),
+        ),
+        **fields,
+    )
+
+
+def _local_hours(residence, activity):
+    start = activity.starts_at.astimezone(residence.tz)
+    end = activity.ends_at.astimezone(residence.tz)
+    return start.date(), start.hour, end.hour
+
+
+@pytest.mark.parametrize(
+    "first, until",
+    [
+        (dt.date(2027, 3, 16), dt.date(2027, 4, 6)),  # summer time from Sunday 28 March 2027
+        (dt.date(2027, 10, 19), dt.date(2027, 11, 9)),  # winter time from Sunday 31 October
+    ],
+)
+def test_a_weekly_series_keeps_its_local_hours_across_the_clock_change(
+    session, house, create_room, first, until
+):
+    residence, coord, people = house
+    room = create_room(residence, by=coord.user)
+    series, sessions = services.create_series(
+        coord, _plan(residence, first, 10, 11, room=room), every=1, until=until
+    )
+    session.commit()
+    assert [_local_hours(residence, s) for s in sessions] == [
+        (first + dt.timedelta(weeks=n), 10, 11) for n in range(4)
+    ]
+    # In UTC the hour moves with the clocks: the residence's 10 h is 9 h, then 8 h (or back).
+    utc_hours = [s.starts_at.astimezone(dt.UTC).hour for s in sessions]
+    assert utc_hours[0] != utc_hours[-1]
+    # Every session holds the room at its own time; each has its own places.
+    held = session.scalars(
+        sa.select(Booking).where(Booking.room_id == room.id).order_by(Booking.start_at)
+    ).all()
+    assert [(b.origin_id, b.start_at) for b in held] == [(s.id, s.starts_at) for s in sessions]
+    assert {s.series_id for s in sessions} == {series.id}
+
+
+def test_every_two_weeks_and_the_dates_the_room_is_taken(session, house, create_room):
+    residence, coord, people = house
+    room = create_room(residence, by=coord.user)
+    first = today_in(residence) + dt.timedelta(days=7)
+    series, sessions = services.create_series(
+        coord,
+        _plan(residence, first, 14, 15),
+        every=2,
+        until=first + dt.timedelta(weeks=6),
+    )
+    assert [s.starts_at.astimezone(residence.tz).date() for s in sessions] == [
+        first + dt.timedelta(weeks=n) for n in (0, 2, 4, 6)
+    ]
+    session.commit()
+    # The room is taken on the third Tuesday: the series is refused, with that date.
+    taken = first + dt.timedelta(weeks=2)
+    services.create_activity(coord, _plan(residence, taken, 14, 15, room=room, title="Loto"))
+    session.commit()
+    with pytest.raises(services.RoomTakenOnDates) as refused:
+        services.create_series(
+            coord,
+            _plan(residence, first, 14, 15, room=room),
+            every=1,
+            until=first + dt.timedelta(weeks=3),
+        )
+    assert refused.value.dates == [taken] and refused.value.field == "room"
+    session.rollback()
+    with pytest.raises(services.InvalidSeries):
+        services.create_series(
+            coord, _plan(residence, first, 14, 15), every=1, until=first + dt.timedelta(days=400)
+        )
+    with pytest.raises(services.InvalidSeries):
+        services.create_series(coord, _plan(residence, first, 14, 15), every=5, until=first)
+
+
+def test_postponing_a_session_keeps_everyone_and_moves_the_room(
+    session, house, create_room, create_activity
+):
+    residence, coord, people = house
+    room = create_room(residence, by=coord.user)
+    activity = create_activity(
+        residence, by=coord.user, room=room, place_kind=PlaceKind.ROOM, capacity=2, title="Jardin"
+    )
+    regs = [services.register(p, activity) for p in people[:3]]
+    session.commit()
+    thursday = today_in(residence) + dt.timedelta(days=3)
+    new = local_period(
+        residence,
+        dt.datetime.combine(thursday, dt.time(10)),
+        dt.datetime.combine(thursday, dt.time(12)),
+    )
+    services.postpone(coord, activity, new, "pluie")
+    session.commit()
+    assert (activity.starts_at, activity.ends_at) == (new.start, new.end)
+    assert activity.is_postponed and activity.moved_reason == "pluie"
+    for reg in regs:
+        session.refresh(reg)
+    assert [r.status for r in regs] == [CONFIRMED, CONFIRMED, WAITING]
+    # The same booking of the room moved with it (nobody else can take that time).
+    [held] = session.scalars(
+        sa.select(Booking).where(
+            Booking.room_id == room.id, Booking.status != BookingStatus.CANCELLED
+        )
+    ).all()
+    assert (held.origin_id, held.start_at, held.end_at) == (activity.id, new.start, new.end)
+    # Everyone registered is told, the waiting one too, with the reason and the new date.
+    for person in people[:3]:
+        [told] = _messages_of(session, person)
+        assert told.subject == "Nouvelle date : Jardin"
+        assert "Raison : pluie" in told.body and "Votre inscription est gardée" in told.body
+    assert _messages_of(session, people[3]) == []
+    # A date in the past, or a cancelled session, is refused.
+    with pytest.raises(services.NotAhead):
+        services.postpone(
+            coord,
+            activity,
+            local_period(residence, *[dt.datetime(2020, 1, 1, h) for h in (9, 10)]),
+            "",
+        )
+    with pytest.raises(NotAllowed):
+        services.postpone(people[0], activity, new, "")
+
+
+def test_changing_a_series_from_a_date_on(session, house, create_room):
+    residence, coord, people = house
+    room = create_room(residence, by=coord.user)
+    first = today_in(residence) + dt.timedelta(days=1)
+    series, sessions = services.create_series(
+        coord,
+        _plan(residence, first, 10, 11, room=room),
+        every=1,
+        until=first + dt.timedelta(weeks=3),
+    )
+    services.register(people[0], sessions[2])
+    session.commit()
+    third = sessions[2].starts_at.astimezone(residence.tz).date()
+    changed = services.update_activity(
+        coord,
+        sessions[2],
+        _plan(residence, third, 15, 16, room=room, title="Gym douce (nouvel horaire)", capacity=12),
+        following=True,
+    )
+    session.commit()
+    assert changed == sessions[2:]
+    assert [_local_hours(residence, s)[1:] for s in sessions] == [
+        (10, 11),
+        (10, 11),
+        (15, 16),
+        (15, 16),
+    ]
+    assert [s.title for s in sessions[:2]] == ["Gym douce"] * 2
+    assert {s.capacity for s in sessions[2:]} == {12}
+    held = session.scalars(
+        sa.select(Booking)
+        .where(Booking.room_id == room.id, Booking.status != BookingStatus.CANCELLED)
+        .order_by(Booking.start_at)
+    ).all()
+    assert [b.start_at for b in held] == [s.starts_at for s in sessions]
+    [told] = _messages_of(session, people[0])
+    assert "aura lieu le" in told.body and "Raison" not in told.body
+    # One session only.
+    services.update_activity(coord, sessions[0], _plan(residence, first, 9, 10, room=room))
+    session.commit()
+    assert _local_hours(residence, sessions[0])[1:] == (9, 10)
+    assert _local_hours(residence, sessions[1])[1:] == (10, 11)

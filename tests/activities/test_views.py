@@ -282,3 +282,140 @@ def test_the_sign_up_sheet_has_the_names_blank_lines_and_a_qr_code(
     assert people["arm_res"].full_name in body
     assert body.count('<li class="blank">') == 2 + 5  # the free places, then waiting lines
     assert "<svg" in body and f"/activities/{gym.id}" in body
+
+
+# -- Series, changes, postponing -----------------------------------------------------------
+
+
+def _series_form(day: dt.date, room, **extra):
+    form = {
+        "title": "Gym douce",
+        "category": "animation",
+        "day": day.isoformat(),
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "repeat": "1",
+        "until": (day + dt.timedelta(weeks=3)).isoformat(),
+        "place_kind": "room",
+        "room": str(room.id),
+        "capacity": "12",
+        "helper_places": "0",
+        "organiser_kind": "coordination",
+        "effort": "0",
+    }
+    form.update(extra)
+    return form
+
+
+def test_the_coordinator_plans_a_weekly_series(client, auth, two_residences, create_room, session):
+    arm, _bezu, people = two_residences
+    room = create_room(arm, by=people["arm_coord"], name="Salle commune")
+    auth.login("coord.arm")
+    first = today_in(arm) + dt.timedelta(days=1)
+    # The last date is asked for a series.
+    response = _post(client, "/activities/new", **_series_form(first, room, until=""))
+    assert response.status_code == 422
+    assert "Indiquez la date de la dernière séance." in page(response)
+    # The room is taken for the third session: nothing is created, that date is said.
+    taken = first + dt.timedelta(weeks=2)
+    loto = _series_form(taken, room, title="Loto", repeat="0", until="")
+    assert _post(client, "/activities/new", **loto).status_code == 303
+    response = _post(client, "/activities/new", **_series_form(first, room))
+    assert response.status_code == 422
+    body = page(response)
+    assert "La salle est déjà prise ce jour-là, à cette heure :" in body
+    assert f"{taken.day} " in body.split('id="clashes"')[1].split("</ul>")[0]
+    assert "Rien n'est encore enregistré." in body
+    # At another hour, four sessions.
+    response = _post(
+        client, "/activities/new", **_series_form(first, room, start_time="15:00", end_time="16:00")
+    )
+    assert response.status_code == 303
+    body = page(client.get(response.headers["Location"]))
+    assert "La série est au programme." in body
+    assert "Revient" in body and "jusqu'au" in body
+    programme = page(client.get("/activities"))
+    assert programme.count(">Gym douce</strong>") == 4
+
+
+def test_postponing_a_session_says_it_everywhere(
+    client, auth, two_residences, create_room, create_activity, session
+):
+    arm, _bezu, people = two_residences
+    room = create_room(arm, by=people["arm_coord"], name="Salle commune")
+    activity = create_activity(
+        arm, by=people["arm_coord"], room=room, place_kind="room", title="Jardinage"
+    )
+    auth.login("res.arm")
+    _post(client, f"/activities/{activity.id}/register")
+    auth.logout()
+    auth.login("coord.arm")
+    url = f"/activities/{activity.id}/postpone"
+    form = page(client.get(url))
+    # The consequence is said before: the person keeps the place and is told.
+    assert "La personne inscrite garde sa place et reçoit un message" in form
+    assert "La salle est réservée à la nouvelle heure" in form
+    thursday = today_in(arm) + dt.timedelta(days=3)
+    response = _post(client, url, day=thursday.isoformat(), start_time="10:00", end_time="12:00")
+    assert response.status_code == 422
+    assert "Écrivez la raison : les inscrits la liront." in page(response)
+    past = (today_in(arm) - dt.timedelta(days=3)).isoformat()
+    response = _post(client, url, day=past, start_time="10:00", end_time="12:00", reason="pluie")
+    assert response.status_code == 422 and "Choisissez une date et une heure à venir." in page(
+        response
+    )
+    response = _post(
+        client, url, day=thursday.isoformat(), start_time="10:00", end_time="12:00", reason="pluie"
+    )
+    assert response.status_code == 303
+    body = page(client.get(response.headers["Location"]))
+    assert "La séance est reportée." in body and "Reportée" in body and "Raison : pluie" in body
+    assert "de 10 h à 12 h" in body
+    assert "Reportée" in page(client.get("/activities"))
+    auth.logout()
+    auth.login("res.arm")
+    inbox = page(client.get("/messages"))
+    assert "Nouvelle date : Jardinage" in inbox and "Raison : pluie" in inbox
+    assert "Vous êtes inscrit" in page(client.get(f"/activities/{activity.id}"))
+    # Residents cannot postpone; another residence gets 404.
+    assert client.get(url).status_code == 403
+    auth.logout()
+    auth.login("coord.bezu")
+    assert client.get(url).status_code == 404
+
+
+def test_changing_one_session_or_the_following_ones(
+    client, auth, two_residences, create_room, session
+):
+    arm, _bezu, people = two_residences
+    room = create_room(arm, by=people["arm_coord"], name="Salle commune")
+    auth.login("coord.arm")
+    first = today_in(arm) + dt.timedelta(days=1)
+    response = _post(client, "/activities/new", **_series_form(first, room))
+    first_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    second_id = first_id + 1
+    edit = page(client.get(f"/activities/{second_id}/edit"))
+    assert "Seulement cette séance" in edit and 'value="Gym douce"' in edit
+    assert 'value="10:00"' in edit
+    second_day = (first + dt.timedelta(weeks=1)).isoformat()
+    form = _series_form(
+        first + dt.timedelta(weeks=1),
+        room,
+        title="Gym du matin",
+        start_time="09:00",
+        end_time="10:00",
+    )
+    form.pop("repeat"), form.pop("until")
+    response = _post(client, f"/activities/{second_id}/edit", scope="following", **form)
+    assert response.status_code == 303
+    assert "C'est changé pour 3 séances." in page(client.get(response.headers["Location"]))
+    programme = page(client.get("/activities"))
+    assert (
+        programme.count(">Gym du matin</strong>") == 3
+        and programme.count(">Gym douce</strong>") == 1
+    )
+    form.update(title="Gym douce spéciale", day=second_day)
+    response = _post(client, f"/activities/{second_id}/edit", scope="one", **form)
+    assert "C'est changé." in page(client.get(response.headers["Location"]))
+    programme = page(client.get("/activities"))
+    assert programme.count(">Gym du matin</strong>") == 2

@@ -132,6 +132,8 @@ def pages_for(role: str, objects) -> list[str]:
             f"/residents/invitations/{objects['invitation']}",
             "/activities/new",
             f"/activities/{objects['activity']}/sheet",
+            f"/activities/{objects['activity']}/edit",
+            f"/activities/{objects['activity']}/postpone",
         ]
     else:
         pages += ["/residents"]  # the 403 page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from app.activities.models import Activity, Registration, RegistrationStatus
@@ -29,12 +30,16 @@ def test_demo_is_idempotent_and_prints_the_logins(app, session):
         session.scalar(sa.select(sa.func.count(Room.id))),
     )
     assert counts[1] == 4  # salle commune, chambre d'amis, lave-linge, sèche-linge
-    # Activities: four, two of them holding the salle commune, one full with a waiting list.
-    assert session.scalar(sa.select(sa.func.count(Activity.id))) == 4
+    # A month of activities: gym every Tuesday and the cooking workshop holding the salle
+    # commune, the garden on Saturdays (one postponed), one outing full with a waiting list.
+    titles = session.scalars(sa.select(Activity.title)).all()
+    assert (titles.count("Gym douce"), titles.count("Jardin partagé"), len(titles)) == (5, 4, 11)
     held = session.scalars(
         sa.select(Booking.purpose).where(Booking.origin_kind == OriginKind.ACTIVITY)
     ).all()
-    assert sorted(held) == ["Atelier cuisine : soupe d'hiver", "Gym douce"]
+    assert sorted(held) == ["Atelier cuisine : soupe d'hiver"] + ["Gym douce"] * 5
+    postponed = session.scalars(sa.select(Activity).where(Activity.planned_start.is_not(None)))
+    assert [(a.title, a.moved_reason) for a in postponed] == [("Jardin partagé", "pluie annoncée")]
     waiting = session.scalars(
         sa.select(Registration).where(Registration.status == RegistrationStatus.WAITING)
     ).all()
@@ -126,3 +131,16 @@ def test_a_refusal_reads_in_french_in_a_command(app):
     thread.start()
     thread.join()
     assert read == {"message": "La salle est fermée pendant cette période."}
+
+
+@pytest.mark.parametrize("offset", range(7))
+def test_the_demo_loads_whatever_the_day_of_the_week(app, session, offset):
+    """The demo's bookings, series and activities are placed from today: no clash, whatever
+    the weekday (a demo that fails on Wednesdays is a newcomer's first impression)."""
+    import datetime as dt
+
+    from app.cli import load_demo
+    from app.core.db import utcnow
+
+    load_demo(now=utcnow() + dt.timedelta(days=offset))
+    assert session.scalar(sa.select(sa.func.count(Activity.id))) == 11
