@@ -13,7 +13,7 @@ from app.core.db import MAX_ID
 from app.core.sessions import CookieSessionInterface
 from app.core.templating import LocalizedEnvironment
 from app.core.tenancy import load_current_residence
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from app.extensions import htmx as htmx_ext
 
 
@@ -92,6 +92,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.get_locale, timezone_selector=i18n.get_timezone)
     i18n.install_template_gettext(app)
     csrf.init_app(app)
+    mail.init_app(app)
     htmx_ext.init_app(app)
     limiter.init_app(app)
     # Only a few routes are limited (login, invitations), by their decorators, which check

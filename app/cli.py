@@ -139,6 +139,26 @@ def register_cli(app: Flask) -> None:
         for username, what in logins:
             click.echo(f"  {username:<28} {what}")
 
+    @app.cli.command("deliver-mail")
+    @click.option("--every", type=int, default=0, help="Keep running, every N seconds.")
+    def deliver_mail_command(every: int):
+        """Send by e-mail the messages waiting to go (run it from cron every minute, or
+        with --every 30 as a service). Several servers may run it: each message goes once."""
+        import time
+
+        from app.messages.services import deliver_mail
+
+        if not app.config.get("MAIL_SERVER"):
+            click.echo("No SMTP server (FLASK_MAIL_SERVER): messages stay in the app only.")
+            return
+        while True:
+            sent, failed = deliver_mail()
+            if sent or failed or not every:
+                click.echo(f"{sent} sent, {failed} failed (tried again later)")
+            if not every:
+                return
+            time.sleep(every)
+
     @app.cli.command("demo-if-empty")
     def demo_if_empty_command():
         """Load the demo data only when the database has no residence yet (used by make run)."""

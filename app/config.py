@@ -76,6 +76,16 @@ def default_config(instance_path: str) -> dict:
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
         # Photos are at most 5 MB; nothing bigger is read.
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # E-mail: messages also go by e-mail to people who have an address, when an SMTP
+        # server is set (FLASK_MAIL_SERVER, FLASK_MAIL_PORT, FLASK_MAIL_USE_TLS,
+        # FLASK_MAIL_USERNAME, FLASK_MAIL_PASSWORD, FLASK_MAIL_DEFAULT_SENDER). `flask
+        # deliver-mail` sends them (cron, every minute). PUBLIC_URL (FLASK_PUBLIC_URL,
+        # "https://maison.example.org") puts a link to the page in the e-mail.
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_DEFAULT_SENDER": "Maison commune <ne-pas-repondre@localhost>",
+        "PUBLIC_URL": None,
         # Benchmark helpers (a "hello" route, an X-Query-Count header): bench/ only.
         "BENCHMARK": False,
     }

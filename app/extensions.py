@@ -6,6 +6,7 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -19,5 +20,6 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 htmx = Htmx()
+mail = Mail()
 # No default limits: only login and invitation redemption are limited (see their views).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

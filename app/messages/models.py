@@ -14,6 +14,13 @@ from app.extensions import db
 from app.residences.models import Membership
 
 
+class MailState:
+    PENDING = "pending"  # to send
+    SENDING = "sending"  # claimed by a sender
+    SENT = "sent"
+    FAILED = "failed"  # given up after MAX_ATTEMPTS (the message is still in the app)
+
+
 class Message(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
@@ -26,10 +33,20 @@ class Message(db.Model):
     # (``["bookings.detail", {"booking_id": 12}]``), turned into a URL when shown.
     link: Mapped[str] = mapped_column(sa.String(300), default="")
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # By e-mail too (``MailState``): None when the person has no address or the deployment no
+    # SMTP server. A sender claims a message ("sending") before it sends it, so that two
+    # servers never send the same one.
+    mail_state: Mapped[str | None] = mapped_column(sa.String(10))
+    mail_claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    mailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    mail_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     recipient: Mapped[Membership] = relationship()
 
-    __table_args__ = (sa.Index("ix_message_inbox", "membership_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_message_inbox", "membership_id", "created_at"),
+        sa.Index("ix_message_mail_state", "mail_state"),
+    )
 
     @property
     def is_read(self) -> bool:
