@@ -312,6 +312,7 @@ def update_activity(
         old_room = session.room
         _apply_plan(session, plan)
         session.starts_at, session.ends_at = period.start, period.end
+        session.changed_for_calendars()
         db.session.flush()
         if (before.start, before.end) != (period.start, period.end) or old_room != session.room:
             savepoint = db.session.begin_nested()
@@ -365,6 +366,7 @@ def postpone(
         activity.planned_start = activity.starts_at
     activity.starts_at, activity.ends_at = period.start, period.end
     activity.moved_reason = " ".join(reason.split())[:300]
+    activity.changed_for_calendars()
     db.session.flush()
     if activity.room is not None:
         _move_room(actor, activity)
@@ -614,6 +616,7 @@ def cancel_activity(actor: Membership, activity: Activity, reason: str = "") -> 
         return activity
     activity.status = ActivityStatus.CANCELLED
     activity.cancel_reason = " ".join(reason.split())[:300]
+    activity.changed_for_calendars()
     _free_room(actor, activity, activity.cancel_reason)
     db.session.flush()
     record("activity.cancelled", actor=actor, target=activity, details=activity.cancel_reason)
