@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.activities.models import (
     Activity,
@@ -803,5 +803,29 @@ def active_registrations(activity: Activity) -> list[Registration]:
             )
             .where(Registration.activity_id == activity.id, Registration.status != LEFT)
             .order_by(Registration.status, Registration.role, Registration.queue_number)
+        )
+    )
+
+
+def feed_registrations(user_id: int) -> list[Registration]:
+    """A person's registrations, in all their residences, for the calendar feed: a place, a
+    helper's place or the waiting list, for activities that are not cancelled (not the ones
+    they left). Their activity, its room and the residence come with them."""
+    return list(
+        db.session.scalars(
+            sa.select(Registration)
+            .join(Registration.activity)
+            .join(Registration.membership)
+            .options(
+                contains_eager(Registration.activity).joinedload(Activity.room),
+                contains_eager(Registration.membership).joinedload(Membership.residence),
+            )
+            .where(
+                Membership.user_id == user_id,
+                Registration.status != LEFT,
+                Activity.status == ActivityStatus.SCHEDULED,
+            )
+            .order_by(Activity.starts_at.desc())
+            .limit(500)
         )
     )

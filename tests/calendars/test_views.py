@@ -1,5 +1,6 @@
-"""Calendar feeds through HTTP (DESIGN §5): the personal feed of a secret address, read back
-with ``icalendar`` as a phone would, and the profile page that offers it."""
+"""Calendar feeds through HTTP (DESIGN §5): the personal feed of a secret address (bookings
+and the activities joined), read back with ``icalendar`` as a phone would, and the profile
+page that offers it."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
+from app.activities import services as activities
+from app.activities.models import PlaceKind
 from app.bookings import services
 from app.rooms.models import BookingMode
 from tests.conftest import page
-from tests.factories import EVERY_DAY, member, today_in
+from tests.factories import EVERY_DAY, local_period, member, today_in
 
 
 @pytest.fixture
@@ -41,6 +44,13 @@ def rooms(two_residences, create_room):
         openings=[],
     )
     return {"common": common, "guest": guest}
+
+
+def feed(client, user, path: str = ".ics") -> dict:
+    """The events of ``user``'s feed by UID, read back as an agenda would."""
+    response = client.get(f"/calendar/{user.calendar_token}{path}")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    return {str(e["uid"]): e for e in Calendar.from_ical(response.data).walk("VEVENT")}
 
 
 @pytest.fixture
@@ -96,3 +106,119 @@ def test_profile_offers_subscribe_and_download_separately(resident, two_residenc
     assert f'href="/calendar/{token}.ics?download=1">Télécharger</a>' in html
     assert "se met à jour tout seul" in html and "ne se met pas à jour" in html
     assert "Bientôt : l'adresse de votre calendrier" not in html
+
+
+# ---------------------------------------------------------------------------------------
+# Activities in the personal feed.
+
+
+@pytest.fixture
+def gym(two_residences, rooms, create_activity, day):
+    arm, _bezu, people = two_residences
+    return create_activity(
+        arm,
+        by=people["arm_coord"],
+        title="Gym douce",
+        capacity=1,
+        room=rooms["common"],
+        place_kind=PlaceKind.ROOM,
+        start=at(day, 10),
+        end=at(day, 11),
+        description="Sur chaise.",
+    )
+
+
+def test_a_joined_activity_is_in_the_feed_and_follows_its_changes(
+    client, session, two_residences, gym, day
+):
+    arm, _bezu, people = two_residences
+    me = people["arm_res"]
+    assert feed(client, me) == {}
+    activities.register(member(me), gym)
+    session.commit()
+
+    [(uid, event)] = feed(client, me).items()
+    assert uid == f"activity-{gym.id}@localhost"
+    assert str(event["summary"]) == "Gym douce"
+    assert str(event["status"]) == "CONFIRMED"
+    assert event["sequence"] == 0
+    assert event.decoded("dtstart") == gym.starts_at
+    assert event.decoded("dtstart").utcoffset() == dt.timedelta(0)
+    assert event.decoded("dtend") == gym.ends_at
+    assert str(event["location"]) == "Salle commune, Armentières"
+    assert str(event["description"]).startswith("Vous êtes inscrit\n\n")
+    assert "Sur chaise." in str(event["description"])
+    assert str(event["url"]) == f"http://localhost/activities/{gym.id}"
+
+    # Postponed: the same event (same UID), a higher SEQUENCE, the new time.
+    later = local_period(
+        arm, at(day + dt.timedelta(days=1), 15), at(day + dt.timedelta(days=1), 16)
+    )
+    activities.postpone(member(people["arm_coord"]), gym, later, "pluie")
+    session.commit()
+    event = feed(client, me)[uid]
+    assert event["sequence"] == 1
+    assert event.decoded("dtstart") == later.start and event.decoded("dtend") == later.end
+    assert "Reportée" in str(event["description"]) and "Raison : pluie" in str(event["description"])
+
+    # Left: gone; back again: the same UID.
+    activities.leave(member(me), gym)
+    session.commit()
+    assert feed(client, me) == {}
+    activities.register(member(me), gym)
+    session.commit()
+    assert list(feed(client, me)) == [uid]
+
+    # Cancelled: gone.
+    activities.cancel_activity(member(people["arm_coord"]), gym, "grippe")
+    session.commit()
+    assert feed(client, me) == {}
+
+
+def test_the_waiting_list_is_tentative_until_a_place_frees_up(client, session, two_residences, gym):
+    people = two_residences[2]
+    first, me = people["arm_committee"], people["arm_res"]
+    activities.register(member(first), gym)
+    activities.register(member(me), gym)
+    session.commit()
+    event = feed(client, me)[f"activity-{gym.id}@localhost"]
+    assert str(event["summary"]) == "Gym douce (liste d'attente)"
+    assert str(event["status"]) == "TENTATIVE"
+    assert "Liste d'attente" in str(event["description"])
+    # The first one leaves: the place is mine, the event says so.
+    activities.leave(member(first), gym)
+    session.commit()
+    event = feed(client, me)[f"activity-{gym.id}@localhost"]
+    assert str(event["summary"]) == "Gym douce" and str(event["status"]) == "CONFIRMED"
+    assert feed(client, first) == {}
+    # Leaving the waiting list takes it out as well.
+    activities.register(member(first), gym)
+    activities.leave(member(first), gym)
+    session.commit()
+    assert feed(client, first) == {}
+
+
+def test_helpers_see_they_come_to_help(client, session, two_residences, create_activity):
+    arm, _bezu, people = two_residences
+    cooking = create_activity(arm, by=people["arm_coord"], title="Cuisine", helper_places=1)
+    activities.register(member(people["arm_res"]), cooking, as_helper=True)
+    session.commit()
+    [event] = feed(client, people["arm_res"]).values()
+    assert str(event["description"]).startswith("Vous venez aider")
+    assert str(event["location"]) == "Au jardin, Armentières"
+
+
+def test_the_coordinators_feed_does_not_show_the_activitys_room_twice(
+    client, session, two_residences, rooms, gym, create_booking, day
+):
+    coordinator = two_residences[2]["arm_coord"]
+    # The room held for the activity is the coordinator's booking: not in their feed.
+    assert feed(client, coordinator) == {}
+    # Their own booking is; the activity is once they join it, once.
+    own = create_booking(coordinator, rooms["common"], at(day, 18), at(day, 19))
+    activities.register(member(coordinator), gym)
+    session.commit()
+    assert set(feed(client, coordinator)) == {
+        f"booking-{own.id}@localhost",
+        f"activity-{gym.id}@localhost",
+    }
