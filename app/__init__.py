@@ -148,7 +148,12 @@ def refuse_nul_bytes() -> None:
 
 
 # Pages that are for no one in particular: no person, residence or language to work out.
-IMPERSONAL_ENDPOINTS = {"static", "pages.healthz", "calendars.personal_feed"}
+IMPERSONAL_ENDPOINTS = {
+    "static",
+    "pages.healthz",
+    "calendars.personal_feed",
+    "calendars.programme_feed",
+}
 
 
 def _register_request_hooks(app: Flask) -> None:

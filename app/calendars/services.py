@@ -6,18 +6,27 @@ waiting list is in it too, marked "liste d'attente" and tentative: a resident wh
 a place wants to keep the time free in case one frees up (and is told in "Mes messages"
 when it does); leaving the list takes it out, like leaving the activity. Cancelled
 activities are left out: a phone removes an event that is no longer in the feed.
+
+The programme feed, with the same secret address, is the whole programme of the person's
+residence (of each, for someone in several): what is planned in the next three months and
+what took place in the last month, not what was cancelled.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from app.activities import services as activities
-from app.activities.models import Registration
+from app.activities.models import Activity, Registration
 from app.bookings import services as bookings
 from app.bookings.models import Booking
+from app.residences.models import Residence
 from app.users.models import User
 from app.users.services import user_of_calendar
+
+PROGRAMME_PAST = dt.timedelta(days=31)
+PROGRAMME_AHEAD = dt.timedelta(days=92)
 
 
 def feed_owner(token: str) -> User | None:
@@ -48,3 +57,20 @@ def personal_feed(user: User) -> PersonalFeed:
             if r.membership.residence_id in residences
         ],
     )
+
+
+def programme_feed(user: User, *, now: dt.datetime) -> list[tuple[Residence, list[Activity]]]:
+    """Each of the person's residences with its activities from a month ago to three months
+    ahead, cancelled ones left out (nothing of another residence)."""
+    start, end = now - PROGRAMME_PAST, now + PROGRAMME_AHEAD
+    return [
+        (
+            m.residence,
+            [
+                a
+                for a in activities.programme(m.residence_id, start=start, end=end)
+                if not a.is_cancelled
+            ],
+        )
+        for m in user.active_memberships
+    ]

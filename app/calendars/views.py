@@ -1,7 +1,10 @@
 """Calendar feeds (DESIGN §5): iCalendar addresses with a secret token instead of a login,
-for the agenda of a phone or a computer. Each event keeps its UID from one reading to the
-next (``booking-<id>@host``, ``activity-<id>@host``); times are in UTC, which every agenda
-shows in its own zone; an activity's SEQUENCE goes up when it changes.
+for the agenda of a phone or a computer: the person's own (bookings, activities joined) and
+the programme of their residence. Each event keeps its UID from one reading to the next
+(``booking-<id>@host``, ``activity-<id>@host``; ``programme-<id>@host`` in the programme, a
+calendar of its own, so that an agenda showing both never mixes an activity joined with the
+same one in the programme); times are in UTC, which every agenda shows in its own zone; an
+activity's SEQUENCE goes up when it changes.
 """
 
 from __future__ import annotations
@@ -118,12 +121,21 @@ def _registration_event(registration: Registration, host: str, locale: str, tw, 
     return event
 
 
-def _ics(calendar):
+def _programme_event(activity: Activity, residence_name: str, host: str, locale: str, tw, now):
+    uid = f"programme-{activity.id}@{host}"
+    event = _activity_event(activity, uid, residence_name, locale, now)
+    event.add("summary", activity.title)
+    event.add("status", "CONFIRMED")
+    event.add("description", "\n\n".join(_about(activity, tw)))
+    return event
+
+
+def _ics(calendar, filename: str = "maison-commune.ics"):
     response = make_response(calendar.to_ical())
     response.mimetype = "text/calendar"
     response.headers["Cache-Control"] = "no-store"
     if request.args.get("download"):
-        response.headers["Content-Disposition"] = 'attachment; filename="maison-commune.ics"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -151,3 +163,22 @@ def personal_feed(token: str):
         for registration in feed.registrations:
             calendar.add_component(_registration_event(registration, host, locale, tw, now))
     return _ics(calendar)
+
+
+@bp.get("/calendar/<token>/programme.ics")
+def programme_feed(token: str):
+    """The whole programme of the person's residence: a month back, three months ahead."""
+    user = _owner(token)
+    now = utcnow()
+    host = request.host.split(":")[0]
+    programmes = services.programme_feed(user, now=now)
+    residence = programmes[0][0]
+    locale = user.locale or residence.default_locale
+    with force_locale(locale):
+        tw = words(locale, residence.timezone)
+        names = ", ".join(each.name for each, _sessions in programmes)
+        calendar = _calendar(_("Programme – %(residence)s", residence=names))
+        for each, sessions in programmes:
+            for activity in sessions:
+                calendar.add_component(_programme_event(activity, each.name, host, locale, tw, now))
+    return _ics(calendar, "programme.ics")

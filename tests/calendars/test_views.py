@@ -1,6 +1,6 @@
 """Calendar feeds through HTTP (DESIGN §5): the personal feed of a secret address (bookings
 and the activities joined), read back with ``icalendar`` as a phone would, and the profile
-page that offers it."""
+page that offers it; the programme feed of the whole residence."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.activities import services as activities
 from app.activities.models import PlaceKind
 from app.bookings import services
 from app.rooms.models import BookingMode
+from app.users.services import new_calendar_address
 from tests.conftest import page
 from tests.factories import EVERY_DAY, local_period, member, today_in
 
@@ -106,6 +107,20 @@ def test_profile_offers_subscribe_and_download_separately(resident, two_residenc
     assert f'href="/calendar/{token}.ics?download=1">Télécharger</a>' in html
     assert "se met à jour tout seul" in html and "ne se met pas à jour" in html
     assert "Bientôt : l'adresse de votre calendrier" not in html
+    # The programme too, each address with a line that says what it is.
+    assert (
+        f'href="webcal://localhost/calendar/{token}/programme.ics">S\'abonner au programme</a>'
+        in html
+    )
+    assert f'href="/calendar/{token}/programme.ics?download=1">' in html
+    assert (
+        "Mes réservations et mes activités :"
+        f' <span class="feed-url">http://localhost/calendar/{token}.ics</span>'
+    ) in html
+    assert (
+        "Toutes les activités de la résidence :"
+        f' <span class="feed-url">http://localhost/calendar/{token}/programme.ics</span>'
+    ) in html
 
 
 # ---------------------------------------------------------------------------------------
@@ -222,3 +237,61 @@ def test_the_coordinators_feed_does_not_show_the_activitys_room_twice(
         f"booking-{own.id}@localhost",
         f"activity-{gym.id}@localhost",
     }
+
+
+# ---------------------------------------------------------------------------------------
+# The programme feed.
+
+
+def test_the_programme_feed_is_the_residences_whole_programme(
+    client, session, two_residences, create_activity, gym
+):
+    arm, bezu, people = two_residences
+    coordinator = people["arm_coord"]
+    today = today_in(arm)
+    past = create_activity(
+        arm, by=coordinator, title="Loto", start=at(today - dt.timedelta(days=10), 14)
+    )
+    create_activity(
+        arm, by=coordinator, title="Trop tôt", start=at(today - dt.timedelta(days=60), 14)
+    )
+    create_activity(
+        arm, by=coordinator, title="Trop loin", start=at(today + dt.timedelta(days=120), 14)
+    )
+    cancelled = create_activity(arm, by=coordinator, title="Sortie")
+    activities.cancel_activity(member(coordinator), cancelled, "car en panne")
+    elsewhere = create_activity(bezu, by=people["bezu_coord"], title="Jardin de Bézu")
+    session.commit()
+
+    response = client.get(f"/calendar/{people['arm_res'].calendar_token}/programme.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.data)
+    assert str(calendar["x-wr-calname"]) == "Programme – Armentières"
+    events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
+    assert set(events) == {f"programme-{gym.id}@localhost", f"programme-{past.id}@localhost"}
+    event = events[f"programme-{gym.id}@localhost"]
+    assert str(event["summary"]) == "Gym douce" and event["sequence"] == 0
+    assert event.decoded("dtstart") == gym.starts_at
+    assert event.decoded("dtstart").utcoffset() == dt.timedelta(0)
+    assert str(event["location"]) == "Salle commune, Armentières"
+    # Joining changes nothing in the programme: it is everyone's.
+    activities.register(member(people["arm_res"]), gym)
+    session.commit()
+    assert set(feed(client, people["arm_res"], "/programme.ics")) == set(events)
+    # Bézu sees its own programme only.
+    assert set(feed(client, people["bezu_res"], "/programme.ics")) == {
+        f"programme-{elsewhere.id}@localhost"
+    }
+    download = client.get(f"/calendar/{people['arm_res'].calendar_token}/programme.ics?download=1")
+    assert download.headers["Content-Disposition"] == 'attachment; filename="programme.ics"'
+
+
+def test_unknown_or_changed_addresses_give_404(client, session, two_residences):
+    me = two_residences[2]["arm_res"]
+    assert client.get("/calendar/not-a-real-token/programme.ics").status_code == 404
+    assert client.get("/calendar/not-a-real-token.ics").status_code == 404
+    old = me.calendar_token
+    new_calendar_address(me)
+    session.commit()
+    assert client.get(f"/calendar/{old}/programme.ics").status_code == 404
+    assert client.get(f"/calendar/{me.calendar_token}/programme.ics").status_code == 200

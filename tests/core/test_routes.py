@@ -20,6 +20,7 @@ PUBLIC = {
     "auth.display",
     "auth.display_page",
     "calendars.personal_feed",  # a secret token in the URL instead of a login
+    "calendars.programme_feed",
 }
 
 
