@@ -115,6 +115,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.activities.views import bp as activities_bp
     from app.bookings.views import bp as bookings_bp
+    from app.calendars.views import bp as calendars_bp
     from app.messages.views import bp as messages_bp
     from app.pages.views import bp as pages_bp
     from app.residences.views import bp as residences_bp
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         rooms_bp,
         bookings_bp,
         activities_bp,
+        calendars_bp,
     ):
         app.register_blueprint(bp)
 
@@ -147,7 +149,12 @@ def refuse_nul_bytes() -> None:
 
 
 # Pages that are for no one in particular: no person, residence or language to work out.
-IMPERSONAL_ENDPOINTS = {"static", "pages.healthz", "bookings.calendar_feed"}
+IMPERSONAL_ENDPOINTS = {
+    "static",
+    "pages.healthz",
+    "calendars.personal_feed",
+    "calendars.programme_feed",
+}
 
 
 def _register_request_hooks(app: Flask) -> None:

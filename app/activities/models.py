@@ -137,6 +137,9 @@ class Activity(TimestampMixin, db.Model):
     # Postponed: when it was first planned, and why it moved ("pluie").
     planned_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     moved_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    # The iCalendar SEQUENCE: one more at each change that a calendar must take in (the time,
+    # the place, the title, a cancellation), so that phones replace their copy of the event.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     room: Mapped[Room | None] = relationship()
     organiser: Mapped[Membership | None] = relationship()
@@ -160,6 +163,10 @@ class Activity(TimestampMixin, db.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == ActivityStatus.CANCELLED
+
+    def changed_for_calendars(self) -> None:
+        """A calendar's copy of this activity is out of date (``sequence``)."""
+        self.sequence = (self.sequence or 0) + 1
 
     def has_started(self, now: dt.datetime) -> bool:
         return self.starts_at <= now

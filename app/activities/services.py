@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.activities.models import (
     Activity,
@@ -312,6 +312,7 @@ def update_activity(
         old_room = session.room
         _apply_plan(session, plan)
         session.starts_at, session.ends_at = period.start, period.end
+        session.changed_for_calendars()
         db.session.flush()
         if (before.start, before.end) != (period.start, period.end) or old_room != session.room:
             savepoint = db.session.begin_nested()
@@ -365,6 +366,7 @@ def postpone(
         activity.planned_start = activity.starts_at
     activity.starts_at, activity.ends_at = period.start, period.end
     activity.moved_reason = " ".join(reason.split())[:300]
+    activity.changed_for_calendars()
     db.session.flush()
     if activity.room is not None:
         _move_room(actor, activity)
@@ -614,6 +616,7 @@ def cancel_activity(actor: Membership, activity: Activity, reason: str = "") -> 
         return activity
     activity.status = ActivityStatus.CANCELLED
     activity.cancel_reason = " ".join(reason.split())[:300]
+    activity.changed_for_calendars()
     _free_room(actor, activity, activity.cancel_reason)
     db.session.flush()
     record("activity.cancelled", actor=actor, target=activity, details=activity.cancel_reason)
@@ -800,5 +803,29 @@ def active_registrations(activity: Activity) -> list[Registration]:
             )
             .where(Registration.activity_id == activity.id, Registration.status != LEFT)
             .order_by(Registration.status, Registration.role, Registration.queue_number)
+        )
+    )
+
+
+def feed_registrations(user_id: int) -> list[Registration]:
+    """A person's registrations, in all their residences, for the calendar feed: a place, a
+    helper's place or the waiting list, for activities that are not cancelled (not the ones
+    they left). Their activity, its room and the residence come with them."""
+    return list(
+        db.session.scalars(
+            sa.select(Registration)
+            .join(Registration.activity)
+            .join(Registration.membership)
+            .options(
+                contains_eager(Registration.activity).joinedload(Activity.room),
+                contains_eager(Registration.membership).joinedload(Membership.residence),
+            )
+            .where(
+                Membership.user_id == user_id,
+                Registration.status != LEFT,
+                Activity.status == ActivityStatus.SCHEDULED,
+            )
+            .order_by(Activity.starts_at.desc())
+            .limit(500)
         )
     )

@@ -647,11 +647,17 @@ def booking_history(member: Membership, *, now=None, limit: int = 10):
 
 
 def feed_bookings(user_id: int) -> list[Booking]:
-    """Every active booking of a person, in all their residences (the calendar feed)."""
+    """Every active booking of a person, in all their residences (the calendar feed), but
+    the rooms held for activities: the feed shows the activity itself, to those who joined
+    it, and the coordinator who planned it is not shown its room a second time."""
     return list(
         db.session.scalars(
             _with_card_data(sa.select(Booking))
-            .where(Booking.user_id == user_id, Booking.status.in_(ACTIVE_STATUSES))
+            .where(
+                Booking.user_id == user_id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.origin_kind != OriginKind.ACTIVITY,
+            )
             .order_by(Booking.start_at.desc())
             .limit(500)
         ).unique()

@@ -1,5 +1,5 @@
 """Reservations: what is free, book, my bookings, the approval queue, closures and the
-bookings they touch, weekly series, the calendar feed.
+bookings they touch, weekly series (the calendar feed is ``app.calendars``).
 
 Views parse the request, load what they need (404 across residences), and hand the change to
 ``perform`` (``app.core.actions``), which commits once or says why not: a booking refused
@@ -15,13 +15,11 @@ from flask import (
     Blueprint,
     abort,
     g,
-    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import force_locale
 from flask_login import current_user, login_required
 
 from app.bookings import availability, services
@@ -46,13 +44,12 @@ from app.core.i18n import ngettext
 from app.core.permissions import Role, ensure, has_role, require_role
 from app.core.tenancy import get_in_residence_or_404
 from app.core.timeutils import iso_minutes, local_today, parse_date, to_local, week_start
-from app.core.timewords import TimeWords, request_words, words
+from app.core.timewords import TimeWords, request_words
 from app.core.urls import safe_next
 from app.residences.services import active_member, active_members
 from app.rooms import services as rooms
 from app.rooms.forms import ClosureForm
 from app.rooms.models import Closure, Room
-from app.users.services import user_of_calendar
 
 bp = Blueprint("bookings", __name__)
 
@@ -920,56 +917,3 @@ def end_series(series_id: int):
         ),
         success=lambda _cancelled: url_for("bookings.series_detail", series_id=series.id),
     )
-
-
-# ---------------------------------------------------------------------------------------
-# The personal calendar feed (DESIGN §5): no login, a secret token in the URL.
-
-
-@bp.get("/calendar/<token>.ics")
-def calendar_feed(token: str):
-    from icalendar import Calendar, Event
-
-    user = user_of_calendar(token)
-    if user is None or not user.is_active:
-        abort(404)
-    now = utcnow()
-    host = request.host.split(":")[0]
-    residence = user.active_memberships[0].residence
-    locale = user.locale or residence.default_locale
-    with force_locale(locale):
-        tw = words(locale, residence.timezone)
-        calendar = Calendar()
-        calendar.add("prodid", "-//Maison commune//Réservations//FR")
-        calendar.add("version", "2.0")
-        calendar.add("calscale", "GREGORIAN")
-        calendar.add("method", "PUBLISH")
-        calendar.add("x-wr-calname", _("Maison commune – mes réservations"))
-        residences = {m.residence_id for m in user.active_memberships}
-        for booking in services.feed_bookings(user.id):
-            if booking.residence_id not in residences:
-                continue
-            event = Event()
-            event.add("uid", f"booking-{booking.id}@{host}")
-            event.add("dtstamp", now)
-            event.add("created", booking.created_at)
-            event.add("dtstart", booking.start_at)
-            event.add("dtend", booking.end_at)
-            room_name = booking.room.name_for(locale)
-            summary = room_name
-            if booking.purpose:
-                summary = _("%(room)s – %(purpose)s", room=room_name, purpose=booking.purpose)
-            event.add("summary", summary)
-            event.add("location", f"{room_name}, {booking.room.residence.name}")
-            event.add(
-                "status", "TENTATIVE" if booking.status is BookingStatus.PENDING else "CONFIRMED"
-            )
-            event.add("description", f"{booking.status.label} – {booking_words(booking, tw)}")
-            event.add("url", url_for("bookings.detail", booking_id=booking.id, _external=True))
-            calendar.add_component(event)
-    response = make_response(calendar.to_ical())
-    response.mimetype = "text/calendar"
-    response.headers["Cache-Control"] = "no-store"
-    if request.args.get("download"):
-        response.headers["Content-Disposition"] = 'attachment; filename="maison-commune.ics"'
-    return response

@@ -442,3 +442,34 @@ def test_changing_a_series_from_a_date_on(session, house, create_room):
     session.commit()
     assert _local_hours(residence, sessions[0])[1:] == (9, 10)
     assert _local_hours(residence, sessions[1])[1:] == (10, 11)
+
+
+def test_calendars_are_told_of_each_change_by_the_sequence(session, house, create_activity):
+    """Phones keep an activity's event until its SEQUENCE goes up: a change of time, place or
+    title, a postponement, a cancellation raise it; more places or a sign-up do not."""
+    residence, coord, people = house
+    activity = create_activity(residence, by=coord.user, capacity=1)
+    other = create_activity(residence, by=coord.user, title="Loto")
+    assert activity.sequence == 0
+    services.register(people[0], activity)
+    services.change_places(coord, activity, capacity=3, helper_places=0)
+    session.commit()
+    assert activity.sequence == 0
+    day = today_in(residence) + dt.timedelta(days=2)
+    services.update_activity(coord, activity, _plan(residence, day, 15, 16, title="Gym"))
+    session.commit()
+    assert activity.sequence == 1
+    thursday = day + dt.timedelta(days=1)
+    new = local_period(
+        residence,
+        dt.datetime.combine(thursday, dt.time(10)),
+        dt.datetime.combine(thursday, dt.time(11)),
+    )
+    services.postpone(coord, activity, new, "pluie")
+    session.commit()
+    assert activity.sequence == 2
+    services.cancel_activity(coord, activity, "grippe")
+    services.cancel_activity(coord, activity, "grippe")  # already cancelled: no change
+    session.commit()
+    assert activity.sequence == 3
+    assert other.sequence == 0

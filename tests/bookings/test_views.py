@@ -1,5 +1,5 @@
 """The residents' side of rooms through HTTP: what's free, review, book (DESIGN §5),
-my bookings, cancel, change the time, on behalf, the week view and the calendar feed."""
+my bookings, cancel, change the time, on behalf, the week view."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from babel.dates import format_date
-from icalendar import Calendar
 
-from app.bookings import services
 from app.bookings.models import Booking, BookingStatus
 from app.core.timeutils import to_local
 from app.rooms.models import BookingMode
 from tests.conftest import Auth, csrf_from, page
-from tests.factories import EVERY_DAY, member, today_in
+from tests.factories import EVERY_DAY, today_in
 
 PARIS = "Europe/Paris"
 
@@ -671,56 +669,7 @@ def test_another_residence_gets_404(app, resident, rooms, day, session, two_resi
 
 
 # ---------------------------------------------------------------------------------------
-# Calendar feed, profile and home page.
-
-
-def test_calendar_feed(app, client, rooms, day, session, two_residences, create_booking):
-    people = two_residences[2]
-    me = people["arm_res"]
-    common, guest = rooms["common"], rooms["guest"]
-    kept = create_booking(me, common, at(day, 14), at(day, 16), purpose="Goûter")
-    asked = create_booking(
-        me,
-        guest,
-        dt.datetime.combine(day, guest.checkin_time),
-        dt.datetime.combine(day + dt.timedelta(days=1), guest.checkout_time),
-    )
-    gone = create_booking(me, common, at(day, 9), at(day, 10))
-    services.cancel(member(me), gone)
-    create_booking(people["arm_committee"], common, at(day, 18), at(day, 19))
-    session.commit()
-
-    response = client.get(f"/calendar/{me.calendar_token}.ics")
-    assert response.status_code == 200
-    assert response.mimetype == "text/calendar"
-    assert "Content-Disposition" not in response.headers
-    calendar = Calendar.from_ical(response.data)
-    events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
-    assert len(events) == 2
-    event = next(e for e in events.values() if "Salle commune" in str(e["summary"]))
-    assert str(event["summary"]) == "Salle commune – Goûter"
-    assert str(event["status"]) == "CONFIRMED"
-    assert event.decoded("dtstart") == kept.start_at
-    assert event.decoded("dtstart").utcoffset() == dt.timedelta(0)
-    assert event.decoded("dtend") == kept.end_at
-    assert b"DTSTART:" in response.data and "Z\r\n" in response.get_data(as_text=True)
-    pending = next(e for e in events.values() if "Chambre" in str(e["summary"]))
-    assert str(pending["status"]) == "TENTATIVE"
-    assert f"booking-{asked.id}@" in str(pending["uid"])
-
-    download = client.get(f"/calendar/{me.calendar_token}.ics?download=1")
-    assert download.status_code == 200
-    assert download.headers["Content-Disposition"].startswith("attachment;")
-    assert client.get("/calendar/not-a-real-token.ics").status_code == 404
-
-
-def test_profile_offers_subscribe_and_download_separately(resident, two_residences):
-    token = two_residences[2]["arm_res"].calendar_token
-    html = page(resident.get("/me"))
-    assert f'href="webcal://localhost/calendar/{token}.ics">S\'abonner</a>' in html
-    assert f'href="/calendar/{token}.ics?download=1">Télécharger</a>' in html
-    assert "se met à jour tout seul" in html and "ne se met pas à jour" in html
-    assert "Bientôt : l'adresse de votre calendrier" not in html
+# The home page (the calendar feed is in tests/calendars).
 
 
 def test_home_page_shows_the_next_three_bookings(resident, rooms, day, session):

@@ -19,7 +19,8 @@ PUBLIC = {
     "static",
     "auth.display",
     "auth.display_page",
-    "bookings.calendar_feed",  # a secret token in the URL instead of a login
+    "calendars.personal_feed",  # a secret token in the URL instead of a login
+    "calendars.programme_feed",
 }
 
 
