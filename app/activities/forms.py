@@ -1,5 +1,5 @@
 """Forms of activities: the coordinator's plan, joining (as a participant or to help, or
-someone on their behalf), the number of places, cancelling.
+someone on their behalf), the number of places, cancelling, the roll call.
 
 Forms check what was typed; the rules (places, the waiting list, what is missing for a place
 or an organiser) are in the services, which name the field they are about.
@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from app.activities.models import (
     CATEGORY_LABELS,
@@ -231,4 +231,21 @@ class CancelActivityForm(FlaskForm):
             DataRequired(_l("Écrivez la raison : les inscrits la liront.")),
             Length(max=300, message=_l("300 caractères au plus.")),
         ],
+    )
+
+
+class AttendanceForm(FlaskForm):
+    """One tap of the roll call: who (the hidden id of each person's toggle, or chosen in
+    the list for someone who came without registering) and whether they came (the
+    toggle's value: the opposite of what it shows)."""
+
+    person = IdChoiceField(
+        _l("Qui est venu sans être inscrit ?"),
+        validators=[InputRequired(_l("Choisissez la personne dans la liste."))],
+    )
+    came = RadioField(
+        _l("Présence"),
+        choices=[SelectChoice("1", _l("Là")), SelectChoice("0", _l("Pas là"))],
+        default="1",
+        validators=[InputRequired(_l("Choisissez dans la liste."))],
     )

@@ -198,6 +198,10 @@ class Registration(TimestampMixin, db.Model):
     registered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The roll call, once the session has started: True came, False did not, None not
+    # marked yet. Someone who came without a place (waiting list, or not registered at
+    # all: the coordinator adds them) is counted too.
+    attended: Mapped[bool | None] = mapped_column()
 
     activity: Mapped[Activity] = relationship()
     membership: Mapped[Membership] = relationship()

@@ -37,10 +37,10 @@ from app.core.errors import Conflict, DomainError, NotAllowed
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
 from app.core.recurrence import Weekly
-from app.core.timeutils import Period, to_local
+from app.core.timeutils import Period, to_local, to_utc
 from app.extensions import db
 from app.messages import services as messages
-from app.residences.models import Membership
+from app.residences.models import Membership, Residence
 from app.rooms.models import Room
 
 CONFIRMED, WAITING, LEFT = (
@@ -126,6 +126,16 @@ class NotAhead(ActivityRefused):
 
 class ActivityOver(ActivityRefused):
     default_message = _l("Cette séance est passée : on ne peut plus la changer.")
+
+
+class RollCallNotYet(ActivityRefused):
+    default_message = _l(
+        "La séance n'a pas encore commencé : l'appel se fait à partir de l'heure de début."
+    )
+
+
+class RollCallCancelled(Conflict):
+    default_message = _l("Cette séance est annulée : il n'y a pas d'appel à faire.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -829,3 +839,142 @@ def feed_registrations(user_id: int) -> list[Registration]:
             .limit(500)
         )
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Roll call and participation
+
+
+def roll_call(activity: Activity) -> list[Registration]:
+    """The roll call's list: everyone with a place (participants, helpers, and those the
+    coordinator added on the day) by name, then the waiting list in its order (someone
+    may have come in the place of a person who did not)."""
+    return sorted(
+        active_registrations(activity),
+        key=lambda r: (
+            r.status != CONFIRMED,
+            r.queue_number if r.status == WAITING else 0,
+            r.membership.user.full_name.casefold(),
+        ),
+    )
+
+
+def mark_attendance(
+    actor: Membership,
+    activity: Activity,
+    person: Membership,
+    came: bool,
+    *,
+    now: dt.datetime | None = None,
+) -> Registration | None:
+    """The coordinator's roll call, one person at a time, once the session has started:
+    ``person`` came (or did not). Someone who came without a registration (or after
+    leaving) is added with a place. Marking the same thing twice changes nothing."""
+    check_role(actor, Role.COORDINATOR, activity.residence_id)
+    if person.residence_id != activity.residence_id:
+        raise NotAllowed()
+    now = now or utcnow()
+    _lock(activity)
+    if activity.is_cancelled:
+        raise RollCallCancelled()
+    if not activity.has_started(now):
+        raise RollCallNotYet()
+    registration = _registration(activity, person)
+    walk_in = registration is None or not registration.is_active
+    if walk_in:
+        if not came:
+            return registration
+        if not person.is_active:
+            raise NotAllowed()
+        number = _next_number(activity)
+        if registration is None:
+            registration = Registration(activity=activity, membership=person)
+            db.session.add(registration)
+        registration.role = PARTICIPANT
+        registration.status = CONFIRMED
+        registration.queue_number = number
+        registration.registered_by_id = actor.user_id
+        registration.joined_at = now
+        registration.left_at = None
+    elif registration.attended is came:
+        return registration
+    registration.attended = came
+    db.session.flush()
+    details = f"user {person.user_id} " + ("came" if came else "did not come")
+    if walk_in:
+        details += " (not registered)"
+    record("activity.attendance", actor=actor, target=activity, details=details)
+    return registration
+
+
+@dataclass
+class Participation:
+    """Sessions held and who came, for one month (``month``) or a whole year (None).
+    ``minutes`` are participant-minutes: each session's length times the people who came."""
+
+    month: int | None
+    sessions: int = 0
+    participants: int = 0
+    attendances: int = 0
+    minutes: int = 0
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+
+def monthly_counts(
+    residence_id: int, year: int, *, now: dt.datetime | None = None
+) -> tuple[list[Participation], Participation]:
+    """Participation in the residence's activities, month by month (local months of the
+    residence), for ``year`` up to now: sessions held (started, not cancelled), distinct
+    people who came (participants and helpers), attendances, participant-hours. And the
+    year's totals (its distinct people, not the sum of the months'). Two queries."""
+    now = now or utcnow()
+    tz = db.session.get(Residence, residence_id).tz
+    bounds = [to_utc(dt.datetime(year, month, 1), tz) for month in range(1, 13)] + [
+        to_utc(dt.datetime(year + 1, 1, 1), tz)
+    ]
+    last_month = 12 if bounds[12] <= now else to_local(now, tz).month if bounds[0] <= now else 0
+    months = [Participation(month) for month in range(1, last_month + 1)]
+    total = Participation(None)
+    if not months:
+        return months, total
+    month_of = sa.case(
+        *[(Activity.starts_at < bounds[n], n) for n in range(1, 12)], else_=12
+    ).label("month")
+    held = (
+        Activity.residence_id == residence_id,
+        Activity.status == ActivityStatus.SCHEDULED,
+        Activity.starts_at >= bounds[0],
+        Activity.starts_at < min(bounds[12], now),
+    )
+    came = sa.and_(Registration.activity_id == Activity.id, Registration.attended.is_(True))
+    sessions = db.session.execute(
+        sa.select(month_of, Activity.starts_at, Activity.ends_at, sa.func.count(Registration.id))
+        .select_from(Activity)
+        .outerjoin(Registration, came)
+        .where(*held)
+        .group_by(Activity.id, Activity.starts_at, Activity.ends_at)
+    )
+    for month, starts_at, ends_at, count in sessions:
+        counts = months[month - 1]
+        counts.sessions += 1
+        counts.attendances += count
+        counts.minutes += count * int((ends_at - starts_at).total_seconds() // 60)
+    people = db.session.execute(
+        sa.select(month_of, Registration.membership_id)
+        .select_from(Activity)
+        .join(Registration, came)
+        .where(*held)
+        .distinct()
+    )
+    everyone = set()
+    for month, membership_id in people:
+        months[month - 1].participants += 1
+        everyone.add(membership_id)
+    total.sessions = sum(m.sessions for m in months)
+    total.attendances = sum(m.attendances for m in months)
+    total.minutes = sum(m.minutes for m in months)
+    total.participants = len(everyone)
+    return months, total

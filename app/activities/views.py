@@ -1,5 +1,6 @@
 """The programme, an activity's page, joining and leaving (DESIGN §5), and the coordinator's
-planning: a new activity, the number of places, registering someone, cancelling.
+planning: a new activity, the number of places, registering someone, cancelling; the roll
+call after the start, and the participation month by month.
 
 Joining and leaving answer 303 to the activity's page (registered, waiting or left); a
 refusal (cancelled, started) answers 409 or 422 with the page saying why. With htmx, the
@@ -10,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, g, render_template, request, url_for
+from flask import Blueprint, abort, g, make_response, render_template, request, url_for
+from flask_babel import format_decimal, format_number
 from flask_login import login_required
+from jinja2_fragments.flask import render_block
 from wtforms.fields.choices import SelectChoice
 
 from app.activities import services
 from app.activities.forms import (
     ActivityForm,
+    AttendanceForm,
     CancelActivityForm,
     EditActivityForm,
     JoinForm,
@@ -26,12 +30,14 @@ from app.activities.forms import (
 from app.activities.models import Activity, RegistrationRole, RegistrationStatus
 from app.core.actions import perform
 from app.core.db import utcnow
-from app.core.htmx import render_page_or_block
+from app.core.htmx import is_partial, render_page_or_block
 from app.core.i18n import get_locale, ngettext
 from app.core.i18n import gettext as _
 from app.core.permissions import Role, has_role, require_role
 from app.core.tenancy import get_for_coordinator_or_404, get_in_residence_or_404
 from app.core.timeutils import Period, local_today, parse_date, to_local, week_start
+from app.core.timewords import request_words
+from app.residences.models import Membership
 from app.residences.services import active_members
 from app.rooms import services as rooms
 
@@ -386,4 +392,130 @@ def postpone(activity_id: int):
             "La séance est reportée. Les inscrits gardent leur place et ont reçu un message."
         ),
         success=lambda _activity: url_for("activities.detail", activity_id=activity.id),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Roll call and participation
+
+ROLL_CALL_BLOCKS = ["person_row", "roll_count", "live_status"]
+
+
+def _roll_call_page(activity: Activity, *, form=None, row=None, status_message=None):
+    """The roll call; for an htmx tap, the person's row, the count and the announcement."""
+    people = services.roll_call(activity)
+    now = utcnow()
+    context = {
+        "activity": activity,
+        "now": now,
+        "open": not activity.is_cancelled and activity.has_started(now),
+        "places": [r for r in people if r.status == RegistrationStatus.CONFIRMED],
+        "waiting": [r for r in people if r.status == RegistrationStatus.WAITING],
+        "there": sum(1 for r in people if r.attended),
+        "mark_url": url_for("activities.mark_attendance", activity_id=activity.id),
+        "row": row,
+        "status_message": status_message,
+    }
+    if is_partial() and row is None:
+        # Nothing to put back in place of the row: only say what happened.
+        status = render_block("activities/roll_call.html", "live_status", **context)
+        response = make_response(status)
+        response.headers["HX-Reswap"] = "none"
+        return response
+    listed = {r.membership_id for r in people}
+    form = form or AttendanceForm(formdata=None)
+    form.person.set_objects(
+        [m for m in active_members(g.residence.id) if m.id not in listed],
+        lambda m: m.user.full_name,
+        empty=_("Choisir une personne"),
+    )
+    context["walk_in_form"] = form
+    return render_page_or_block("activities/roll_call.html", ROLL_CALL_BLOCKS, **context)
+
+
+@bp.get("/<int:activity_id>/roll-call")
+@require_role(Role.COORDINATOR)
+def roll_call(activity_id: int):
+    """After the start, the coordinator marks who came: one big toggle per person, saved at
+    each tap (on a phone, during or after the session)."""
+    return _roll_call_page(get_for_coordinator_or_404(Activity, activity_id))
+
+
+def _said(registration, came: bool) -> str:
+    name = registration.membership.user.full_name
+    return _("%(name)s : là", name=name) if came else _("%(name)s : pas là", name=name)
+
+
+@bp.post("/<int:activity_id>/roll-call")
+@require_role(Role.COORDINATOR)
+def mark_attendance(activity_id: int):
+    """One tap: ``person`` came (``came=1``) or not. Without JavaScript, 303 back to the
+    roll call at the person's row; with htmx, the row again (the focus stays on its
+    button), the count, and the announcement."""
+    activity = get_for_coordinator_or_404(Activity, activity_id)
+    form = AttendanceForm()
+    person = None
+    if form.person.data is not None:
+        person = get_in_residence_or_404(Membership, form.person.data)
+        form.person.set_objects([person], lambda m: m.user.full_name)
+    else:
+        form.person.choices = [SelectChoice("", "")]
+    came = form.came.data == "1"
+
+    def current_row():
+        if person is None:
+            return None
+        return services.registrations_of(person, [activity.id]).get(activity.id)
+
+    def done(registration):
+        if is_partial() and registration is not None:
+            return _roll_call_page(
+                activity, row=registration, status_message=_said(registration, came)
+            )
+        anchor = f"person-{person.id}" if registration is not None else None
+        return url_for("activities.roll_call", activity_id=activity.id, _anchor=anchor)
+
+    return perform(
+        lambda: services.mark_attendance(g.membership, activity, person, came),
+        form=form,
+        page=lambda _error: _roll_call_page(activity, form=form, row=current_row()),
+        message=lambda registration: (
+            None if is_partial() or registration is None else _said(registration, came)
+        ),
+        success=done,
+    )
+
+
+def _counts_row(label: str, counts: services.Participation) -> dict:
+    """One line of the table, its numbers written as the page's language writes them."""
+    return {
+        "label": label,
+        "sessions": format_number(counts.sessions),
+        "participants": format_number(counts.participants),
+        "attendances": format_number(counts.attendances),
+        "hours": format_decimal(round(counts.hours, 1), format="#,##0.#"),
+    }
+
+
+@bp.get("/attendance")
+@require_role(Role.COORDINATOR)
+def attendance():
+    """Participation month by month, from the roll calls: for the coordinator and the
+    landlord's staff (who switch residence to see another one). ``?year=`` another year."""
+    now = utcnow()
+    tz = g.residence.tz
+    this_year = to_local(now, tz).year
+    year = request.args.get("year", default=this_year, type=int)
+    if not 2000 <= year <= this_year:
+        abort(404)
+    months, total = services.monthly_counts(g.residence.id, year, now=now)
+    tw = request_words()
+    first_year = to_local(g.residence.created_at, tz).year
+    return render_template(
+        "activities/attendance.html",
+        year=year,
+        rows=[_counts_row(tw.month(m.month).capitalize(), m) for m in months],
+        total=_counts_row(_("Total %(year)d", year=year), total),
+        previous=year - 1 if year > first_year else None,
+        following=year + 1 if year < this_year else None,
     )

@@ -115,6 +115,10 @@ class TimeWords:
         "cette semaine" (which reads as this week on a page about next week)."""
         return self.day(day - dt.timedelta(days=day.weekday()))
 
+    def month(self, month: int) -> str:
+        """``décembre`` / ``December`` (1 = January), as written inside a sentence."""
+        return self._months[month - 1]
+
     def _number(self, day: dt.date) -> str:
         """The day of the month; in French the first is "1er" ("mardi 1er décembre")."""
         return "1er" if day.day == 1 and self.locale == "fr" else str(day.day)

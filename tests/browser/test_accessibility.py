@@ -98,6 +98,32 @@ def objects(live_app):
         )
         activities.register(planner, workshop, for_member=membership)
         activities.register(jeanne, workshop)
+        # A session that started an hour ago, for the roll call: a helper, a participant
+        # marked as come, one not marked yet, one on the waiting list.
+        now = utcnow()
+        singing = activities.create_activity(
+            planner,
+            activities.Plan(
+                title="Chant en chœur",
+                category=Category.ANIMATION,
+                period=Period(now - dt.timedelta(hours=1), now + dt.timedelta(minutes=30)),
+                capacity=2,
+                helper_places=1,
+                place_kind=PlaceKind.GARDEN,
+            ),
+        )
+        before = now - dt.timedelta(hours=2)
+        others = db.session.scalars(
+            sa.select(Membership)
+            .join(Membership.user)
+            .where(User.username.in_(["odette.leroy", "karim.haddad", "lucas.bernard"]))
+            .order_by(User.username)
+        ).all()
+        activities.register(jeanne, singing, now=before)
+        for person in others:
+            activities.register(person, singing, now=before)
+        activities.register(planner, singing, for_member=membership, as_helper=True, now=before)
+        activities.mark_attendance(planner, singing, jeanne, True)
         db.session.commit()
         return {
             "jeanne": jeanne.id,
@@ -105,6 +131,7 @@ def objects(live_app):
             "invitation": invitation.id,
             "code": code,
             "activity": workshop.id,
+            "started": singing.id,
         }
 
 
@@ -134,6 +161,9 @@ def pages_for(role: str, objects) -> list[str]:
             f"/activities/{objects['activity']}/sheet",
             f"/activities/{objects['activity']}/edit",
             f"/activities/{objects['activity']}/postpone",
+            f"/activities/{objects['started']}",
+            f"/activities/{objects['started']}/roll-call",
+            "/activities/attendance",
         ]
     else:
         pages += ["/residents"]  # the 403 page

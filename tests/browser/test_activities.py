@@ -147,3 +147,101 @@ def test_the_programme_and_the_sheet_print_on_one_a4_page_in_large_print(page, s
     assert page.locator(".signup-lines li.blank").count() == 5  # no free place: waiting lines
     assert _pdf_pages(page) == 1
     page.emulate_media(media="screen")
+
+
+@pytest.fixture(scope="module")
+def roll_call(live_app):
+    """A session of Armentières that started an hour ago, with three residents of their
+    own registered: the coordinator takes the roll call."""
+    usernames = ("appel.tactile", "appel.clavier", "appel.sans.script")
+    for username in usernames:
+        make_resident(live_app, username, username[:20])
+    with live_app.app_context():
+        coordinator = db.session.scalar(
+            sa.select(Membership)
+            .join(Membership.user)
+            .where(User.username == "coordination.armentieres")
+        )
+        now = utcnow()
+        session = activities.create_activity(
+            coordinator,
+            activities.Plan(
+                title="Chant en chœur",
+                category=Category.ANIMATION,
+                period=Period(now - dt.timedelta(hours=1), now + dt.timedelta(minutes=30)),
+                capacity=10,
+                place_kind=PlaceKind.GARDEN,
+            ),
+        )
+        people = {}
+        for username in usernames:
+            person = db.session.scalar(
+                sa.select(Membership).join(Membership.user).where(User.username == username)
+            )
+            activities.register(person, session, now=now - dt.timedelta(hours=2))
+            people[username] = (person.id, person.user.full_name)
+        db.session.commit()
+        return {"activity": session.id, "people": people}
+
+
+def _roll_call_page(page, server, roll_call):
+    log_in(page, server, "coordination.armentieres")
+    page.goto(f"{server.url}/activities/{roll_call['activity']}")
+    page.tap("#roll-call-link")
+    page.wait_for_url(f"**/activities/{roll_call['activity']}/roll-call")
+
+
+def test_roll_call_by_touch_keeps_the_focus_and_says_it(page, server, roll_call):
+    _roll_call_page(page, server, roll_call)
+    member_id, name = roll_call["people"]["appel.tactile"]
+    toggle = page.locator(f"#came-{member_id}")
+    page.wait_for_selector(f"form[data-htmx-powered] #came-{member_id}", state="attached")
+    box = toggle.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 300  # a big target, the line's width
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.tap()
+    expect(page.locator("#live-status")).to_have_text(f"{name} : là")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(toggle).to_be_focused()
+    expect(page.locator("#roll-count")).to_have_text("1 personne là")
+    page.wait_for_selector(f"form[data-htmx-powered] #came-{member_id}", state="attached")
+    toggle.tap()  # a mistake: tapped again, corrected
+    expect(page.locator("#live-status")).to_have_text(f"{name} : pas là")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    expect(toggle).to_be_focused()
+    expect(page.locator("#roll-count")).to_have_text("0 personne là")
+
+
+def test_roll_call_by_keyboard_keeps_the_focus_and_says_it(page, server, roll_call):
+    _roll_call_page(page, server, roll_call)
+    member_id, name = roll_call["people"]["appel.clavier"]
+    page.wait_for_selector(f"form[data-htmx-powered] #came-{member_id}", state="attached")
+    page.focus(f"#came-{member_id}")
+    page.keyboard.press("Enter")
+    expect(page.locator("#live-status")).to_have_text(f"{name} : là")
+    toggle = page.locator(f"#came-{member_id}")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(toggle).to_be_focused()
+    page.wait_for_selector(f"form[data-htmx-powered] #came-{member_id}", state="attached")
+    page.keyboard.press("Space")
+    expect(page.locator("#live-status")).to_have_text(f"{name} : pas là")
+    expect(toggle).to_be_focused()
+    # The next person is one Tab away.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id").startswith("came-")
+
+
+def test_roll_call_without_javascript(context_factory, server, roll_call):
+    page = context_factory(java_script_enabled=False).new_page()
+    log_in(page, server, "coordination.armentieres")
+    member_id, name = roll_call["people"]["appel.sans.script"]
+    url = f"{server.url}/activities/{roll_call['activity']}/roll-call"
+    page.goto(url)
+    page.click(f"#came-{member_id}")
+    page.wait_for_load_state()
+    assert page.url == f"{url}#person-{member_id}"
+    assert f"{name} : là" in page.inner_text(".flashes")
+    assert page.get_attribute(f"#came-{member_id}", "aria-pressed") == "true"
+    page.click(f"#came-{member_id}")
+    page.wait_for_load_state()
+    assert page.get_attribute(f"#came-{member_id}", "aria-pressed") == "false"
