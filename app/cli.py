@@ -421,6 +421,13 @@ def load_demo_activities(now=None) -> None:
         ),
     )
     activities.register(members["karim.haddad"], gardens[0])
+    # An idea waiting for the coordinator's answer.
+    activities.propose(
+        members["odette.leroy"],
+        title="Atelier tricot",
+        idea="Je peux montrer aux débutants. Il faudrait de la laine et des aiguilles.",
+        when="le jeudi après-midi",
+    )
     # Rain is forecast for the first Saturday: the garden moves to Sunday, Karim keeps his place.
     activities.postpone(coordinator, gardens[0], hours(saturday + 1, 10, 12), "pluie annoncée")
     for username in ("jeanne.martin", "odette.leroy"):

@@ -249,3 +249,37 @@ class AttendanceForm(FlaskForm):
         default="1",
         validators=[InputRequired(_l("Choisissez dans la liste."))],
     )
+
+
+class ProposalForm(FlaskForm):
+    """A resident's idea: what, and roughly when (in their words)."""
+
+    title = StringField(
+        _l("Votre idée, en quelques mots"),
+        description=_l("Par exemple « Atelier tricot » ou « Sortie au marché de Noël »."),
+        validators=[
+            DataRequired(_l("Écrivez votre idée en quelques mots.")),
+            Length(max=120, message=_l("120 caractères au plus.")),
+        ],
+    )
+    idea = TextAreaField(
+        _l("Racontez"),
+        description=_l("Ce qu'on y ferait, avec qui, ce qu'il faudrait."),
+        validators=[Optional(), Length(max=2000, message=_l("2000 caractères au plus."))],
+    )
+    when = StringField(
+        _l("Quand ?"),
+        description=_l("Par exemple « le samedi après-midi » ou « avant Noël »."),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
+    )
+
+
+class AnswerForm(FlaskForm):
+    answer = StringField(
+        _l("Pourquoi pas pour l'instant ?"),
+        description=_l("La personne lira cette réponse dans ses messages."),
+        validators=[
+            DataRequired(_l("Écrivez pourquoi : la personne le lira.")),
+            Length(max=300, message=_l("300 caractères au plus.")),
+        ],
+    )

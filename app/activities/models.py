@@ -219,3 +219,36 @@ class Registration(TimestampMixin, db.Model):
     @property
     def on_behalf(self) -> bool:
         return self.registered_by_id != self.membership.user_id
+
+
+class ProposalStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class ActivityProposal(TimestampMixin, db.Model):
+    """A resident's idea of an activity ("un atelier tricot le samedi après-midi"). The
+    coordinator puts it on the programme (the proposer organises it) or answers why not."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    idea: Mapped[str] = mapped_column(sa.Text, default="")
+    # When, in the resident's words ("le samedi après-midi, toutes les deux semaines").
+    when: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[ProposalStatus] = mapped_column(
+        _enum(ProposalStatus), default=ProposalStatus.PENDING
+    )
+    answer: Mapped[str] = mapped_column(sa.String(300), default="")
+    activity_id: Mapped[int | None] = mapped_column(sa.ForeignKey("activity.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    proposer: Mapped[Membership] = relationship()
+    activity: Mapped[Activity | None] = relationship()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ProposalStatus.PENDING

@@ -19,12 +19,14 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from app.activities.models import (
     Activity,
+    ActivityProposal,
     ActivitySeries,
     ActivityStatus,
     Category,
     Effort,
     OrganiserKind,
     PlaceKind,
+    ProposalStatus,
     Registration,
     RegistrationRole,
     RegistrationStatus,
@@ -978,3 +980,116 @@ def monthly_counts(
     total.minutes = sum(m.minutes for m in months)
     total.participants = len(everyone)
     return months, total
+
+
+# ---------------------------------------------------------------------------------------
+# Residents' ideas
+
+
+class ProposalAnswered(Conflict):
+    default_message = _l("Cette idée a déjà reçu une réponse.")
+
+
+def propose(actor: Membership, *, title: str, idea: str, when: str = "") -> ActivityProposal:
+    """A resident's idea of an activity, for the coordination to answer."""
+    check_role(actor, Role.RESIDENT)
+    proposal = ActivityProposal(
+        residence_id=actor.residence_id,
+        proposer=actor,
+        title=" ".join(title.split())[:120],
+        idea=idea.strip()[:2000],
+        when=" ".join(when.split())[:200],
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    record("activity.proposed", actor=actor, target=proposal)
+    return proposal
+
+
+def _answerable(actor: Membership, proposal: ActivityProposal) -> None:
+    check_role(actor, Role.COORDINATOR, proposal.residence_id)
+    db.session.execute(
+        sa.select(ActivityProposal.id).where(ActivityProposal.id == proposal.id).with_for_update()
+    )
+    db.session.refresh(proposal)
+    if not proposal.is_pending:
+        raise ProposalAnswered()
+
+
+def approve_proposal(
+    actor: Membership, proposal: ActivityProposal, plan: Plan, *, now: dt.datetime | None = None
+) -> Activity:
+    """Put the idea on the programme: an activity organised by the resident who proposed it
+    (the coordinator sets the date, the place and the places). The proposer is told."""
+    _answerable(actor, proposal)
+    plan.organiser_kind, plan.organiser = OrganiserKind.RESIDENT, proposal.proposer
+    activity = create_activity(actor, plan)
+    proposal.status = ProposalStatus.APPROVED
+    proposal.activity = activity
+    proposal.decided_by_id, proposal.decided_at = actor.user_id, now or utcnow()
+    db.session.flush()
+    record("activity.proposal_approved", actor=actor, target=proposal)
+    messages.send(
+        proposal.proposer,
+        lambda tw: (
+            tw.gettext("Votre idée est au programme : %(title)s", title=activity.title),
+            tw.gettext(
+                "« %(title)s » aura lieu le %(when)s. C'est vous qui l'organisez : "
+                "les voisins peuvent s'inscrire sur la page de l'activité.",
+                title=activity.title,
+                when=tw.period(activity.starts_at, activity.ends_at),
+            ),
+        ),
+        about=("activities.detail", {"activity_id": activity.id}),
+    )
+    return activity
+
+
+def decline_proposal(
+    actor: Membership, proposal: ActivityProposal, answer: str, *, now=None
+) -> ActivityProposal:
+    """Answer no, and why; the proposer is told."""
+    _answerable(actor, proposal)
+    answer = " ".join(answer.split())[:300]
+    if not answer:
+        raise ActivityRefused(_l("Écrivez pourquoi : la personne le lira."), field="answer")
+    proposal.status = ProposalStatus.DECLINED
+    proposal.answer = answer
+    proposal.decided_by_id, proposal.decided_at = actor.user_id, now or utcnow()
+    db.session.flush()
+    record("activity.proposal_declined", actor=actor, target=proposal, details=answer)
+    messages.send(
+        proposal.proposer,
+        lambda tw: (
+            tw.gettext("Votre idée : %(title)s", title=proposal.title),
+            tw.gettext(
+                "La coordination a lu votre idée « %(title)s » et ne peut pas la mettre au "
+                "programme pour l'instant.",
+                title=proposal.title,
+            )
+            + " "
+            + tw.gettext("Pourquoi : %(answer)s", answer=answer),
+        ),
+        about=("activities.proposals", {}),
+    )
+    return proposal
+
+
+def proposals_of(residence_id: int, *, member: Membership | None = None, limit: int = 50):
+    """Ideas waiting for an answer first, then the latest answered (a person's own, when
+    ``member`` is given)."""
+    query = (
+        sa.select(ActivityProposal)
+        .options(joinedload(ActivityProposal.proposer).joinedload(Membership.user))
+        .where(ActivityProposal.residence_id == residence_id)
+    )
+    if member is not None:
+        query = query.where(ActivityProposal.membership_id == member.id)
+    order = sa.case((ActivityProposal.status == ProposalStatus.PENDING, 0), else_=1)
+    return list(
+        db.session.scalars(
+            query.order_by(
+                order, ActivityProposal.created_at.desc(), ActivityProposal.id.desc()
+            ).limit(limit)
+        )
+    )

@@ -20,16 +20,25 @@ from wtforms.fields.choices import SelectChoice
 from app.activities import services
 from app.activities.forms import (
     ActivityForm,
+    AnswerForm,
     AttendanceForm,
     CancelActivityForm,
     EditActivityForm,
     JoinForm,
     PlacesForm,
     PostponeForm,
+    ProposalForm,
 )
-from app.activities.models import Activity, RegistrationRole, RegistrationStatus
+from app.activities.models import (
+    Activity,
+    ActivityProposal,
+    OrganiserKind,
+    RegistrationRole,
+    RegistrationStatus,
+)
 from app.core.actions import perform
 from app.core.db import utcnow
+from app.core.forms import parse_id
 from app.core.htmx import is_partial, render_page_or_block
 from app.core.i18n import get_locale, ngettext
 from app.core.i18n import gettext as _
@@ -278,12 +287,13 @@ def sheet(activity_id: int):
     )
 
 
-def _form_page(form, *, activity=None, error=None):
+def _form_page(form, *, activity=None, error=None, proposal=None):
     """The plan's form; a room taken for some sessions of a series lists those dates."""
     return render_template(
         "activities/form.html",
         form=form,
         activity=activity,
+        proposal=proposal,
         clashes=error.dates if isinstance(error, services.RoomTakenOnDates) else [],
     )
 
@@ -291,13 +301,23 @@ def _form_page(form, *, activity=None, error=None):
 @bp.route("/new", methods=["GET", "POST"])
 @require_role(Role.COORDINATOR)
 def new():
+    """A new activity or series. ``?proposal=<id>``: a resident's idea put on the
+    programme (its words filled in, the resident as organiser)."""
     form = ActivityForm()
     room_map, members = _plan_choices(form)
+    proposal_id = parse_id(request.args.get("proposal"))
+    proposal = get_for_coordinator_or_404(ActivityProposal, proposal_id) if proposal_id else None
     if not form.is_submitted():
-        return _form_page(form)
+        if proposal is not None:
+            form.title.data, form.description.data = proposal.title, proposal.idea
+            form.organiser_kind.data = OrganiserKind.RESIDENT.value
+            form.organiser.data = proposal.membership_id
+        return _form_page(form, proposal=proposal)
 
     def create():
         plan = form.plan(g.residence.tz, room_map, members)
+        if proposal is not None:
+            return services.approve_proposal(g.membership, proposal, plan)
         if form.every:
             return services.create_series(
                 g.membership, plan, every=form.every, until=form.until.data
@@ -307,13 +327,72 @@ def new():
     return perform(
         create,
         form=form,
-        page=lambda error: _form_page(form, error=error),
+        page=lambda error: _form_page(form, error=error, proposal=proposal),
         message=lambda _activity: (
-            _("La série est au programme. Les habitants peuvent s'inscrire à chaque séance.")
+            _("L'idée est au programme. La personne qui l'a proposée a reçu un message.")
+            if proposal is not None
+            else _("La série est au programme. Les habitants peuvent s'inscrire à chaque séance.")
             if form.every
             else _("L'activité est au programme. Les habitants peuvent s'inscrire.")
         ),
         success=lambda activity: url_for("activities.detail", activity_id=activity.id),
+    )
+
+
+# -- Residents' ideas --------------------------------------------------------------------
+
+
+@bp.route("/ideas", methods=["GET", "POST"])
+@login_required
+def proposals():
+    """A resident proposes an activity and sees the answers to their ideas; the coordinator
+    sees everyone's, those waiting for an answer first."""
+    form = ProposalForm()
+    coordinator = has_role(Role.COORDINATOR)
+
+    def page(_error=None):
+        return render_template(
+            "activities/proposals.html",
+            form=form,
+            proposals=services.proposals_of(
+                g.residence.id, member=None if coordinator else g.membership
+            ),
+        )
+
+    if not form.is_submitted():
+        return page()
+    return perform(
+        lambda: services.propose(
+            g.membership,
+            title=form.title.data,
+            idea=form.idea.data or "",
+            when=form.when.data or "",
+        ),
+        form=form,
+        page=page,
+        message=_("Merci ! Votre idée est envoyée à la coordination, qui vous répondra ici."),
+        success=lambda _proposal: url_for("activities.proposals"),
+    )
+
+
+@bp.route("/ideas/<int:proposal_id>", methods=["GET", "POST"])
+@require_role(Role.COORDINATOR)
+def proposal(proposal_id: int):
+    """A resident's idea: put it on the programme, or answer why not."""
+    idea = get_for_coordinator_or_404(ActivityProposal, proposal_id)
+    form = AnswerForm()
+
+    def page(_error=None):
+        return render_template("activities/proposal.html", proposal=idea, form=form)
+
+    if not form.is_submitted():
+        return page()
+    return perform(
+        lambda: services.decline_proposal(g.membership, idea, form.answer.data),
+        form=form,
+        page=page,
+        message=_("Votre réponse est envoyée à la personne qui a proposé l'idée."),
+        success=lambda _proposal: url_for("activities.proposals"),
     )
 
 

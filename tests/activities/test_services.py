@@ -473,3 +473,50 @@ def test_calendars_are_told_of_each_change_by_the_sequence(session, house, creat
     session.commit()
     assert activity.sequence == 3
     assert other.sequence == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Residents' ideas.
+
+
+def test_an_idea_approved_becomes_an_activity_its_proposer_organises(session, house):
+    residence, coord, people = house
+    idea = services.propose(
+        people[0], title=" Atelier  tricot ", idea="On apporte sa laine.", when="le samedi"
+    )
+    assert (idea.title, idea.is_pending) == ("Atelier tricot", True)
+    with pytest.raises(NotAllowed):  # a resident cannot approve
+        services.approve_proposal(
+            people[1], idea, _plan(residence, today_in(residence) + dt.timedelta(days=5), 14, 16)
+        )
+    day = today_in(residence) + dt.timedelta(days=5)
+    activity = services.approve_proposal(
+        coord, idea, _plan(residence, day, 14, 16, title="Atelier tricot")
+    )
+    session.commit()
+    assert activity.organiser_kind == OrganiserKind.RESIDENT
+    assert activity.organiser_id == people[0].id
+    assert (idea.status.value, idea.activity_id) == ("approved", activity.id)
+    [told] = _messages_of(session, people[0])
+    assert told.subject == "Votre idée est au programme : Atelier tricot"
+    assert "C'est vous qui l'organisez" in told.body
+    # Answered once: a second answer is refused.
+    with pytest.raises(services.ProposalAnswered):
+        services.decline_proposal(coord, idea, "trop tard")
+
+
+def test_an_idea_declined_says_why_to_its_proposer(session, house):
+    residence, coord, people = house
+    idea = services.propose(people[1], title="Sortie à la mer", idea="", when="en été")
+    with pytest.raises(services.ActivityRefused) as refused:
+        services.decline_proposal(coord, idea, "   ")
+    assert refused.value.field == "answer"
+    services.decline_proposal(coord, idea, "Le car coûte trop cher cette année.")
+    session.commit()
+    assert idea.status.value == "declined"
+    [told] = _messages_of(session, people[1])
+    assert "Pourquoi : Le car coûte trop cher cette année." in told.body
+    assert [p.title for p in services.proposals_of(residence.id, member=people[1])] == [
+        "Sortie à la mer"
+    ]
+    assert services.proposals_of(residence.id, member=people[0]) == []

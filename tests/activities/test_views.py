@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from app.activities.models import Registration, RegistrationStatus
+from app.activities.models import ActivityProposal, Registration, RegistrationStatus
 from app.activities.services import cancel_activity
 from app.bookings.models import Booking
 from app.core.audit import AuditEvent
@@ -419,3 +419,74 @@ def test_changing_one_session_or_the_following_ones(
     assert "C'est changé." in page(client.get(response.headers["Location"]))
     programme = page(client.get("/activities"))
     assert programme.count(">Gym du matin</strong>") == 2
+
+
+# -- Residents' ideas ----------------------------------------------------------------------
+
+
+def test_a_resident_proposes_and_the_coordinator_puts_it_on_the_programme(
+    client, auth, two_residences, session
+):
+    arm, _bezu, people = two_residences
+    auth.login("res.arm")
+    assert "Proposer une activité" in page(client.get("/activities"))
+    response = _post(client, "/activities/ideas", title="", idea="", when="")
+    assert response.status_code == 422
+    assert "Écrivez votre idée en quelques mots." in page(response)
+    response = _post(
+        client, "/activities/ideas", title="Atelier tricot", idea="Avec ma laine", when="samedi"
+    )
+    assert response.status_code == 303
+    body = page(client.get(response.headers["Location"]))
+    assert "Merci ! Votre idée est envoyée" in body and "En attente de réponse" in body
+    idea_id = session.scalar(sa.select(ActivityProposal.id))
+    assert client.get(f"/activities/ideas/{idea_id}").status_code == 403
+    auth.logout()
+    auth.login("coord.bezu")
+    assert client.get(f"/activities/ideas/{idea_id}").status_code == 404
+    auth.logout()
+    auth.login("coord.arm")
+    listing = page(client.get("/activities/ideas"))
+    assert "Atelier tricot" in listing and "Proposée par" in listing
+    prepared = page(client.get(f"/activities/new?proposal={idea_id}"))
+    assert 'value="Atelier tricot"' in prepared and "Avec ma laine" in prepared
+    assert "l'organisera et recevra" in prepared
+    day = (today_in(arm) + dt.timedelta(days=4)).isoformat()
+    response = _post(
+        client,
+        f"/activities/new?proposal={idea_id}",
+        title="Atelier tricot",
+        category="workshop",
+        day=day,
+        start_time="14:00",
+        end_time="16:00",
+        place_kind="garden",
+        capacity="8",
+        helper_places="0",
+        organiser_kind="coordination",
+        effort="0",
+    )
+    assert response.status_code == 303
+    body = page(client.get(response.headers["Location"]))
+    assert "L'idée est au programme." in body
+    assert people["arm_res"].full_name in body  # the proposer organises it
+    auth.logout()
+    auth.login("res.arm")
+    assert "Votre idée est au programme : Atelier tricot" in page(client.get("/messages"))
+    assert "Au programme" in page(client.get("/activities/ideas"))
+
+
+def test_the_coordinator_answers_why_not(client, auth, two_residences, session):
+    auth.login("res.arm")
+    _post(client, "/activities/ideas", title="Sortie à la mer", idea="", when="")
+    idea_id = session.scalar(sa.select(ActivityProposal.id))
+    auth.logout()
+    auth.login("coord.arm")
+    response = _post(client, f"/activities/ideas/{idea_id}", answer="")
+    assert response.status_code == 422
+    assert "Écrivez pourquoi : la personne le lira." in page(response)
+    response = _post(client, f"/activities/ideas/{idea_id}", answer="Le car coûte trop cher.")
+    assert response.status_code == 303
+    auth.logout()
+    auth.login("res.arm")
+    assert "Pas pour l'instant : Le car coûte trop cher." in page(client.get("/activities/ideas"))

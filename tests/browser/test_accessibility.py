@@ -124,6 +124,9 @@ def objects(live_app):
             activities.register(person, singing, now=before)
         activities.register(planner, singing, for_member=membership, as_helper=True, now=before)
         activities.mark_attendance(planner, singing, jeanne, True)
+        idea = activities.propose(
+            jeanne, title="Atelier mémoire", idea="Des jeux de mots, en petit groupe.", when="mardi"
+        )
         db.session.commit()
         return {
             "jeanne": jeanne.id,
@@ -132,6 +135,7 @@ def objects(live_app):
             "code": code,
             "activity": workshop.id,
             "started": singing.id,
+            "idea": idea.id,
         }
 
 
@@ -148,7 +152,11 @@ PAGES_ALL = [
 
 
 def pages_for(role: str, objects) -> list[str]:
-    pages = list(PAGES_ALL) + [f"/activities/{objects['activity']}", "/activities/print"]
+    pages = list(PAGES_ALL) + [
+        f"/activities/{objects['activity']}",
+        "/activities/print",
+        "/activities/ideas",
+    ]
     if role in ("coordinator", "landlord_admin"):
         pages += [
             "/residents",
@@ -164,6 +172,8 @@ def pages_for(role: str, objects) -> list[str]:
             f"/activities/{objects['started']}",
             f"/activities/{objects['started']}/roll-call",
             "/activities/attendance",
+            f"/activities/ideas/{objects['idea']}",
+            f"/activities/new?proposal={objects['idea']}",
         ]
     else:
         pages += ["/residents"]  # the 403 page
