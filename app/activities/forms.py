@@ -141,6 +141,15 @@ class ActivityForm(FlaskForm):
             return False
         return valid
 
+    room_override = StringField(
+        _l("Prendre la salle quand même : pourquoi ?"),
+        description=_l(
+            "Les réservations ci-dessus seront annulées, et chaque personne recevra un message "
+            "avec cette raison. Laissez vide pour choisir une autre heure."
+        ),
+        validators=[Optional(), Length(max=300, message=_l("300 caractères au plus."))],
+    )
+
     def plan(self, tz: ZoneInfo, rooms: dict, members: dict) -> Plan:
         """What was typed, as the service takes it (local times made UTC here, once)."""
         return Plan(
@@ -164,6 +173,7 @@ class ActivityForm(FlaskForm):
             seated=self.seated.data,
             hearing_loop=self.hearing_loop.data,
             effort=Effort(int(self.effort.data)),
+            room_override=self.room_override.data or "",
         )
 
 

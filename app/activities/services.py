@@ -95,9 +95,18 @@ class UnknownRoom(ActivityRefused):
 
 
 class RoomNotFree(ActivityRefused):
+    """The room is taken: ``clashes`` are the bookings in the way; ``overridable`` when they
+    are all residents' (not another activity's, not a closure): the coordinator may then
+    take the room anyway, with a reason told to each person."""
+
     default_message = _l(
         "La salle est déjà prise à ce moment-là. Choisissez une autre heure ou une autre salle."
     )
+
+    def __init__(self, message=None, *, field="room", clashes=(), overridable=False):
+        super().__init__(message, field=field)
+        self.clashes = list(clashes)
+        self.overridable = overridable
 
 
 class MissingOrganiser(ActivityRefused):
@@ -164,6 +173,8 @@ class Plan:
     seated: bool = False
     hearing_loop: bool = False
     effort: Effort = Effort.GENTLE
+    # The room is taken by residents' bookings: take it anyway, and tell them this reason.
+    room_override: str = ""
 
 
 def _check_plan(actor: Membership, plan: Plan) -> None:
@@ -232,7 +243,7 @@ def _new_session(
     db.session.add(activity)
     db.session.flush()
     if activity.room is not None:
-        _hold_room(actor, activity)
+        _hold_room(actor, activity, plan.room_override)
     return activity
 
 
@@ -329,7 +340,7 @@ def update_activity(
         if (before.start, before.end) != (period.start, period.end) or old_room != session.room:
             savepoint = db.session.begin_nested()
             try:
-                _move_room(actor, session)
+                _move_room(actor, session, plan.room_override)
             except RoomNotFree:
                 savepoint.rollback()
                 clashes.append(day)
@@ -400,44 +411,96 @@ def _held_bookings(activity: Activity) -> list[Booking]:
     )
 
 
-def _move_room(actor: Membership, activity: Activity) -> None:
+def _move_room(actor: Membership, activity: Activity, override: str = "") -> None:
     """The room follows the session: its booking moves to the new time (same room), or is
     freed and the new room booked."""
     held = _held_bookings(activity)
     if activity.room is not None and len(held) == 1 and held[0].room_id == activity.room.id:
+        period = Period(activity.starts_at, activity.ends_at)
         try:
-            bookings.move(actor, held[0], Period(activity.starts_at, activity.ends_at))
+            bookings.move(actor, held[0], period)
         except bookings.SlotTaken:
-            raise RoomNotFree(field="room") from None
+            if not _clear_the_way(actor, activity, period, override):
+                raise _not_free(activity, period) from None
+            try:
+                bookings.move(actor, held[0], period)
+            except (bookings.SlotTaken, bookings.BookingRefused):
+                raise _not_free(activity, period) from None
         except bookings.BookingRefused as refused:
             raise RoomNotFree(refused.message, field="room") from None
         return
     for booking in held:
         bookings.cancel(actor, booking, reason=activity.title)
     if activity.room is not None:
-        _hold_room(actor, activity)
+        _hold_room(actor, activity, override)
 
 
 def _origin(activity: Activity) -> Origin:
     return Origin(OriginKind.ACTIVITY, activity.id)
 
 
-def _hold_room(actor: Membership, activity: Activity) -> Booking:
+def _hold_room(actor: Membership, activity: Activity, override: str = "") -> Booking:
     """The room follows the activity: it is booked for the activity's time, through the
-    booking services (the same rules of clashes and closures as anyone's booking)."""
-    try:
+    booking services (the same rules of clashes and closures as anyone's booking). With
+    ``override`` (a reason), residents' bookings in the way are cancelled first, and each
+    person is told that reason."""
+    period = Period(activity.starts_at, activity.ends_at)
+
+    def reserve():
         return bookings.reserve(
             actor,
             activity.room,
-            Period(activity.starts_at, activity.ends_at),
+            period,
             origin=_origin(activity),
             purpose=activity.title,
             suggest=False,
         )
+
+    try:
+        return reserve()
     except bookings.SlotTaken:
-        raise RoomNotFree(field="room") from None
+        if not _clear_the_way(actor, activity, period, override):
+            raise _not_free(activity, period) from None
     except bookings.BookingRefused as refused:
         raise RoomNotFree(refused.message, field="room") from None
+    try:
+        return reserve()
+    except (bookings.SlotTaken, bookings.BookingRefused):
+        raise _not_free(activity, period) from None
+
+
+def _in_the_way(activity: Activity, period: Period) -> tuple[list[Booking], bool]:
+    clashes = [
+        b
+        for b in bookings.bookings_during(activity.room, period)
+        if not (b.origin_kind == OriginKind.ACTIVITY and b.origin_id == activity.id)
+    ]
+    overridable = bool(clashes) and all(b.origin_kind != OriginKind.ACTIVITY for b in clashes)
+    return clashes, overridable
+
+
+def _not_free(activity: Activity, period: Period) -> RoomNotFree:
+    clashes, overridable = _in_the_way(activity, period)
+    return RoomNotFree(clashes=clashes, overridable=overridable)
+
+
+def _clear_the_way(actor: Membership, activity: Activity, period: Period, override: str) -> bool:
+    """Cancel the residents' bookings in the way, telling each person ``override``; False
+    (nothing done) without a reason, or when another activity holds the room."""
+    reason = " ".join(override.split())[:300]
+    clashes, overridable = _in_the_way(activity, period)
+    if not reason or not overridable:
+        return False
+    for booking in clashes:
+        bookings.cancel(actor, booking, reason=reason)
+    db.session.flush()
+    record(
+        "activity.room_override",
+        actor=actor,
+        target=activity,
+        details=f"{len(clashes)} booking(s): {reason}",
+    )
+    return True
 
 
 def _free_room(actor: Membership, activity: Activity, reason: str) -> None:

@@ -295,6 +295,9 @@ def _form_page(form, *, activity=None, error=None, proposal=None):
         activity=activity,
         proposal=proposal,
         clashes=error.dates if isinstance(error, services.RoomTakenOnDates) else [],
+        room_clashes=error.clashes if isinstance(error, services.RoomNotFree) else [],
+        overridable=getattr(error, "overridable", False)
+        or isinstance(error, services.RoomTakenOnDates),
     )
 
 

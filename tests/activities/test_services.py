@@ -520,3 +520,46 @@ def test_an_idea_declined_says_why_to_its_proposer(session, house):
         "Sortie à la mer"
     ]
     assert services.proposals_of(residence.id, member=people[0]) == []
+
+
+def test_the_coordinator_may_take_a_booked_room_with_a_reason_told_to_the_resident(
+    session, house, create_room, create_booking
+):
+    residence, coord, people = house
+    room = create_room(residence, by=coord.user)
+    day = today_in(residence) + dt.timedelta(days=2)
+    booking = create_booking(
+        people[0].user,
+        room,
+        dt.datetime.combine(day, dt.time(14)),
+        dt.datetime.combine(day, dt.time(16)),
+        purpose="Goûter",
+    )
+    session.commit()
+    plan = _plan(residence, day, 15, 17, room=room, title="Loto de Noël")
+    # Without a reason: refused, and what is in the way is said (a resident's: overridable).
+    with pytest.raises(services.RoomNotFree) as refused:
+        services.create_activity(coord, plan)
+    assert [b.id for b in refused.value.clashes] == [booking.id]
+    assert refused.value.overridable
+    session.rollback()
+    plan.room_override = "Loto de Noël de la résidence, prévu de longue date"
+    activity = services.create_activity(coord, plan)
+    session.commit()
+    session.refresh(booking)
+    assert booking.status == BookingStatus.CANCELLED
+    held = session.scalars(
+        sa.select(Booking).where(Booking.origin_id == activity.id, Booking.room_id == room.id)
+    ).all()
+    assert len(held) == 1 and held[0].status == BookingStatus.CONFIRMED
+    [told] = _messages_of(session, people[0])
+    assert "Loto de Noël de la résidence, prévu de longue date" in told.body
+    assert session.scalar(
+        sa.select(AuditEvent.id).where(AuditEvent.action == "activity.room_override")
+    )
+    # Another activity is never pushed out, reason or not.
+    other = _plan(residence, day, 16, 17, room=room, title="Chorale")
+    other.room_override = "urgent"
+    with pytest.raises(services.RoomNotFree) as refused:
+        services.create_activity(coord, other)
+    assert not refused.value.overridable

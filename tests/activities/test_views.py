@@ -490,3 +490,33 @@ def test_the_coordinator_answers_why_not(client, auth, two_residences, session):
     auth.logout()
     auth.login("res.arm")
     assert "Pas pour l'instant : Le car coûte trop cher." in page(client.get("/activities/ideas"))
+
+
+def test_a_booked_room_is_shown_before_saving_and_may_be_taken_with_a_reason(
+    client, auth, two_residences, create_room, create_booking, session
+):
+    arm, _bezu, people = two_residences
+    room = create_room(arm, by=people["arm_coord"], name="Salle commune")
+    day = today_in(arm) + dt.timedelta(days=2)
+    create_booking(
+        people["arm_res"],
+        room,
+        dt.datetime.combine(day, dt.time(14)),
+        dt.datetime.combine(day, dt.time(16)),
+        purpose="Goûter",
+    )
+    session.commit()
+    auth.login("coord.arm")
+    form = _series_form(day, room, repeat="0", until="", start_time="15:00", end_time="17:00")
+    response = _post(client, "/activities/new", **form)
+    assert response.status_code == 422
+    body = page(response)
+    assert "Ce qui occupe la salle à ce moment-là :" in body
+    assert people["arm_res"].full_name in body and "Goûter" in body
+    assert "Prendre la salle quand même : pourquoi ?" in body
+    response = _post(client, "/activities/new", room_override="Gym avancée à la demande", **form)
+    assert response.status_code == 303
+    auth.logout()
+    auth.login("res.arm")
+    inbox = page(client.get("/messages"))
+    assert "Réservation annulée" in inbox and "Gym avancée à la demande" in inbox
