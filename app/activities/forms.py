@@ -205,6 +205,8 @@ class PostponeForm(FlaskForm):
         ],
     )
 
+    room_override = ActivityForm.room_override
+
     def period(self, tz: ZoneInfo) -> Period:
         return Period.from_local(
             dt.datetime.combine(self.day.data, self.start_time.data),

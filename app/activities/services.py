@@ -369,6 +369,7 @@ def postpone(
     period: Period,
     reason: str,
     *,
+    room_override: str = "",
     now: dt.datetime | None = None,
 ) -> Activity:
     """Postpone one session ("pluie : reporté à jeudi") in one action: the room moves with
@@ -392,7 +393,7 @@ def postpone(
     activity.changed_for_calendars()
     db.session.flush()
     if activity.room is not None:
-        _move_room(actor, activity)
+        _move_room(actor, activity, room_override)
     record("activity.postponed", actor=actor, target=activity, details=activity.moved_reason)
     for registration in active_registrations(activity):
         _tell(registration, _moved_words(activity, before, activity.moved_reason))

@@ -453,19 +453,25 @@ def postpone(activity_id: int):
     activity = get_for_coordinator_or_404(Activity, activity_id)
     form = PostponeForm()
 
-    def page(_error=None):
+    def page(error=None):
         return render_template(
             "activities/postpone.html",
             activity=activity,
             form=form,
             places=services.places_of([activity])[activity.id],
+            room_clashes=error.clashes if isinstance(error, services.RoomNotFree) else [],
+            overridable=getattr(error, "overridable", False),
         )
 
     if not form.is_submitted():
         return page()
     return perform(
         lambda: services.postpone(
-            g.membership, activity, form.period(g.residence.tz), form.reason.data
+            g.membership,
+            activity,
+            form.period(g.residence.tz),
+            form.reason.data,
+            room_override=form.room_override.data or "",
         ),
         form=form,
         page=page,

@@ -520,3 +520,34 @@ def test_a_booked_room_is_shown_before_saving_and_may_be_taken_with_a_reason(
     auth.login("res.arm")
     inbox = page(client.get("/messages"))
     assert "Réservation annulée" in inbox and "Gym avancée à la demande" in inbox
+
+
+def test_postponing_into_a_booked_room_shows_it_and_may_take_it(
+    client, auth, two_residences, create_room, create_booking, create_activity, session
+):
+    arm, _bezu, people = two_residences
+    room = create_room(arm, by=people["arm_coord"], name="Salle commune")
+    activity = create_activity(
+        arm, by=people["arm_coord"], room=room, place_kind="room", title="Chorale"
+    )
+    day = today_in(arm) + dt.timedelta(days=3)
+    create_booking(
+        people["arm_res"],
+        room,
+        dt.datetime.combine(day, dt.time(10)),
+        dt.datetime.combine(day, dt.time(12)),
+        purpose="Réunion de famille",
+    )
+    session.commit()
+    auth.login("coord.arm")
+    url = f"/activities/{activity.id}/postpone"
+    form = dict(day=day.isoformat(), start_time="10:00", end_time="11:00", reason="chef malade")
+    response = _post(client, url, **form)
+    assert response.status_code == 422
+    body = page(response)
+    assert "Réunion de famille" in body and "Prendre la salle quand même" in body
+    response = _post(client, url, room_override="Seule date possible pour la chorale", **form)
+    assert response.status_code == 303
+    auth.logout()
+    auth.login("res.arm")
+    assert "Seule date possible pour la chorale" in page(client.get("/messages"))
