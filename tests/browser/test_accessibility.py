@@ -124,6 +124,13 @@ def objects(live_app):
             activities.register(person, singing, now=before)
         activities.register(planner, singing, for_member=membership, as_helper=True, now=before)
         activities.mark_attendance(planner, singing, jeanne, True)
+        # The watering rota: besides the demo's turns (free, taken, offered by Odette),
+        # one of Jeanne's that she has offered to her neighbours.
+        later = tomorrow + dt.timedelta(days=11)
+        activities.create_slots(planner, later, later, [(dt.time(6), dt.time(6, 30))])
+        (offered,) = activities.rota(residence, later, later)
+        activities.claim(jeanne, offered)
+        activities.offer(jeanne, offered)
         db.session.commit()
         return {
             "jeanne": jeanne.id,
@@ -148,7 +155,11 @@ PAGES_ALL = [
 
 
 def pages_for(role: str, objects) -> list[str]:
-    pages = list(PAGES_ALL) + [f"/activities/{objects['activity']}", "/activities/print"]
+    pages = list(PAGES_ALL) + [
+        f"/activities/{objects['activity']}",
+        "/activities/print",
+        "/activities/garden",
+    ]
     if role in ("coordinator", "landlord_admin"):
         pages += [
             "/residents",
@@ -164,6 +175,7 @@ def pages_for(role: str, objects) -> list[str]:
             f"/activities/{objects['started']}",
             f"/activities/{objects['started']}/roll-call",
             "/activities/attendance",
+            "/activities/garden/season",
         ]
     else:
         pages += ["/residents"]  # the 403 page
@@ -227,6 +239,13 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             # The new-activity form with its errors shown.
             page.goto(server.url + "/activities/new")
             page.click("#save-activity")
+            check(page, None, problems)
+            # The watering season's form with its errors shown.
+            page.goto(server.url + "/activities/garden/season")
+            page.fill("#last_day", "")
+            page.uncheck("#morning")
+            page.fill("#evening_start", "")
+            page.click("#season-button")
             check(page, None, problems)
     finally:
         # Leave the demo account as it was: French, default display.
