@@ -197,6 +197,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         is_partial=htmx.is_partial, has_role=has_role, Role=Role, fixed_url=fixed_url
     )
+    # "Monday 7 December" at the start of a line: Jinja's ``capitalize`` would lower the
+    # rest ("Monday 7 december").
+    app.jinja_env.filters["capfirst"] = lambda text: text[:1].upper() + text[1:]
 
     @app.context_processor
     def layout_context():

@@ -125,7 +125,62 @@ def load_demo(now=None) -> list[tuple[str, str]]:
     db.session.commit()
     load_demo_activities(now)
     db.session.commit()
+    load_demo_rota(now)
+    db.session.commit()
     return logins
+
+
+def load_demo_rota(now=None) -> None:
+    """Armentières' watering rota for the coming week, morning and evening: most turns of
+    the next three days taken, Odette's turn of the day after tomorrow offered (she cannot
+    go), tomorrow morning's free; some free later in the week."""
+    import datetime as dt
+
+    from app.activities import services as activities
+    from app.activities.models import WateringSlot
+    from app.core.db import utcnow
+    from app.core.timeutils import local_today
+    from app.residences.models import Membership, Residence
+    from app.users.models import User
+
+    residence = db.session.scalar(
+        sa.select(Residence).where(Residence.name == DEMO_RESIDENCES[0][1])
+    )
+    if residence is None or db.session.scalar(
+        sa.select(sa.func.count(WateringSlot.id)).where(WateringSlot.residence_id == residence.id)
+    ):
+        return
+    members = {
+        m.user.username: m
+        for m in db.session.scalars(
+            sa.select(Membership)
+            .join(Membership.user)
+            .where(Membership.residence_id == residence.id, User.username.is_not(None))
+        )
+    }
+    now = now or utcnow()
+    tomorrow = local_today(residence.tz, now) + dt.timedelta(days=1)
+    activities.create_slots(
+        members["coordination.armentieres"],
+        tomorrow,
+        tomorrow + dt.timedelta(days=6),
+        [(dt.time(8), dt.time(8, 30)), (dt.time(19), dt.time(19, 30))],
+        note="Les arrosoirs sont dans l'abri de jardin ; la clé est au bureau.",
+        now=now,
+    )
+    slots = activities.rota(residence, tomorrow, tomorrow + dt.timedelta(days=6))
+    # Morning and evening of each day, from tomorrow: who has taken each (None: free).
+    holders = [
+        None, "karim.haddad",
+        "odette.leroy", "jeanne.martin",
+        "karim.haddad", "lucas.bernard",
+        None, "jeanne.martin",
+        "odette.leroy", None,
+    ]  # fmt: skip
+    for slot, username in zip(slots, holders, strict=False):
+        if username:
+            activities.claim(members[username], slot, now=now)
+    activities.offer(members["odette.leroy"], slots[2], now=now)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Forms of activities: the coordinator's plan, joining (as a participant or to help, or
-someone on their behalf), the number of places, cancelling, the roll call.
+someone on their behalf), the number of places, cancelling, the roll call; the watering
+season.
 
 Forms check what was typed; the rules (places, the waiting list, what is missing for a place
 or an organiser) are in the services, which name the field they are about.
@@ -11,7 +12,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields import DateField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
@@ -295,3 +303,50 @@ class AnswerForm(FlaskForm):
             Length(max=300, message=_l("300 caractères au plus.")),
         ],
     )
+
+
+class SeasonForm(FlaskForm):
+    """The coordinator's watering season: from one day to another, a morning slot, an
+    evening slot, or both (8 h – 8 h 30 and 19 h – 19 h 30 unless changed)."""
+
+    first_day = date_field(_l("Premier jour"))
+    last_day = date_field(
+        _l("Dernier jour"), description=_l("Par exemple le 31 août : six mois au plus.")
+    )
+    morning = BooleanField(_l("Un créneau chaque matin"), default=True)
+    morning_start = TimeField(_l("Heure de début"), default=dt.time(8), validators=[Optional()])
+    morning_end = TimeField(_l("Heure de fin"), default=dt.time(8, 30), validators=[Optional()])
+    evening = BooleanField(_l("Un créneau chaque soir"), default=True)
+    evening_start = TimeField(_l("Heure de début"), default=dt.time(19), validators=[Optional()])
+    evening_end = TimeField(_l("Heure de fin"), default=dt.time(19, 30), validators=[Optional()])
+    note = StringField(
+        _l("À savoir, pour chaque créneau"),
+        description=_l("Par exemple « Les arrosoirs sont dans l'abri, la clé chez le gardien. »"),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
+    )
+
+    def validate(self, extra_validators=None):
+        # The hours of a ticked slot are needed; those of an unticked one are not read.
+        valid = super().validate(extra_validators)
+        for wanted, fields in (
+            (self.morning, (self.morning_start, self.morning_end)),
+            (self.evening, (self.evening_start, self.evening_end)),
+        ):
+            for field in fields:
+                if wanted.data and field.data is None and not field.errors:
+                    field.errors = [_l("Indiquez une heure.")]
+                    valid = False
+        return valid
+
+    def hours(self) -> tuple[list[tuple[dt.time, dt.time]], dict[str, str]]:
+        """The ticked slots as the service takes them, and which field each refusal is
+        about (``hours_<n>`` → its end time)."""
+        hours, fields = [], {"hours": "morning"}
+        for wanted, start, end in (
+            (self.morning, self.morning_start, self.morning_end),
+            (self.evening, self.evening_start, self.evening_end),
+        ):
+            if wanted.data:
+                fields[f"hours_{len(hours)}"] = end.name
+                hours.append((start.data, end.data))
+        return hours, fields

@@ -1,5 +1,5 @@
 """Activities of a residence (gentle gym, cooking workshop, outing, garden session, meeting)
-and the people who join them.
+and the people who join them; and the garden's watering rota (``WateringSlot``).
 
 A person has at most one registration per activity: joining again after leaving reuses it
 and puts them at the end of the line. The line is ``queue_number``, given under the
@@ -18,8 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, UTCDateTime
 from app.core.i18n import lazy_gettext as _l
+from app.core.timeutils import to_utc
 from app.extensions import db
-from app.residences.models import Membership
+from app.residences.models import Membership, Residence
 from app.rooms.models import Room
 from app.users.models import User
 
@@ -252,3 +253,90 @@ class ActivityProposal(TimestampMixin, db.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == ProposalStatus.PENDING
+
+
+# ---------------------------------------------------------------------------------------
+# The garden's watering rota
+
+
+def short_name(full_name: str) -> str:
+    """How the rota names a neighbour: the first name and the initial of the last one
+    ("Marie Dupont" → "Marie D."), as on a sheet pinned in the hall: enough to know who,
+    without the whole name on every line."""
+    words = full_name.split()
+    if len(words) < 2:
+        return full_name.strip()
+    return f"{words[0]} {words[-1][0]}."
+
+
+class WateringSlot(TimestampMixin, db.Model):
+    """A short watering turn in the shared garden (8 h – 8 h 30, 19 h – 19 h 30), claimed by
+    one resident.
+
+    The day and the hours are the residence's wall-clock ones, as written on the rota (not
+    UTC): "19 h" stays 19 h across the summer-time change. One slot per residence, day and
+    start time, so a season form sent twice creates nothing twice.
+
+    ``holder`` is who waters (None: nobody yet). A holder who cannot go *offers* it
+    (``offered_at``): it stays theirs until another resident accepts it, so the garden is
+    never left without someone who knows they are on it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"))
+    day: Mapped[dt.date]
+    starts: Mapped[dt.time]
+    ends: Mapped[dt.time]
+    note: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    holder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    offered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+
+    holder: Mapped[Membership | None] = relationship()
+    residence: Mapped[Residence] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("residence_id", "day", "starts"),
+        sa.CheckConstraint("starts < ends", name="hours"),
+        sa.CheckConstraint("offered_at IS NULL OR holder_id IS NOT NULL", name="offered_held"),
+    )
+
+    @property
+    def is_free(self) -> bool:
+        """Nobody waters: never claimed, given back, or held by someone who has left the
+        residence since (their membership deactivated): anyone may take it."""
+        return self.holder_id is None or not self.holder.is_active
+
+    @property
+    def is_offered(self) -> bool:
+        """The holder cannot go and has asked a neighbour to take it."""
+        return self.offered_at is not None and not self.is_free
+
+    @property
+    def needs_someone(self) -> bool:
+        """Free, or offered and not taken yet: what the coordinator is warned about."""
+        return self.is_free or self.is_offered
+
+    @property
+    def holder_name(self) -> str:
+        return short_name(self.holder.user.full_name) if self.holder is not None else ""
+
+    def state_for(self, member: Membership) -> str:
+        """The rota line as ``member`` sees it: ``free``, ``mine``, ``mine_offered``,
+        ``offered`` (by a neighbour, who is waiting for someone) or ``held``."""
+        if self.is_free:
+            return "free"
+        if self.holder_id == member.id:
+            return "mine_offered" if self.is_offered else "mine"
+        return "offered" if self.is_offered else "held"
+
+    def local_start(self) -> dt.datetime:
+        return dt.datetime.combine(self.day, self.starts)
+
+    def local_end(self) -> dt.datetime:
+        return dt.datetime.combine(self.day, self.ends)
+
+    def has_started(self, now: dt.datetime) -> bool:
+        """From its start time on, a slot is settled: nobody claims, gives back or hands
+        over a turn that is under way or over."""
+        return to_utc(self.local_start(), self.residence.tz) <= now

@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.activities.models import (
@@ -30,6 +32,8 @@ from app.activities.models import (
     Registration,
     RegistrationRole,
     RegistrationStatus,
+    WateringSlot,
+    short_name,
 )
 from app.bookings import services as bookings
 from app.bookings.models import ACTIVE_STATUSES, Booking, Origin, OriginKind
@@ -39,7 +43,7 @@ from app.core.errors import Conflict, DomainError, NotAllowed
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
 from app.core.recurrence import Weekly
-from app.core.timeutils import Period, to_local, to_utc
+from app.core.timeutils import Period, local_today, to_local, to_utc
 from app.extensions import db
 from app.messages import services as messages
 from app.residences.models import Membership, Residence
@@ -1157,3 +1161,372 @@ def proposals_of(residence_id: int, *, member: Membership | None = None, limit: 
             ).limit(limit)
         )
     )
+
+
+# The garden's watering rota
+#
+# Garden *sessions* are activities like any other (Category.GARDEN). Watering is a rota of
+# short daily turns in summer: the coordinator makes the season's slots in one action,
+# residents claim them, and someone who cannot go offers theirs to the others. Each change
+# is one conditional UPDATE (``... WHERE holder_id IS NULL`` and the like): when two people
+# tap at the same moment, the database lets one through and the other is told plainly
+# (PostgreSQL re-reads the row after the first one's lock; SQLite holds the write lock).
+
+SEASON_DAYS = 184  # the longest season made in one go: half a year
+SLOTS_PER_DAY = 2  # the morning's and the evening's
+ROTA_DAYS = 14  # the garden page shows two weeks
+WARN_DAYS = 3  # today, tomorrow and the day after: the coordinator is warned of empty slots
+
+
+class RotaRefused(DomainError):
+    """A rule of the rota says no (422)."""
+
+
+class SlotPast(RotaRefused):
+    default_message = _l("Ce créneau a commencé ou est passé : on ne peut plus le changer.")
+
+
+class SlotAlreadyTaken(Conflict):
+    default_message = _l("Un voisin vient de prendre ce créneau. Choisissez-en un autre.")
+
+
+class NotYourSlot(Conflict):
+    default_message = _l(
+        "Ce créneau n'est plus à vous : un voisin l'a repris. Vous avez reçu un message."
+    )
+
+
+class NotOffered(Conflict):
+    default_message = _l(
+        "Ce créneau n'est plus proposé : un voisin l'a déjà repris, ou la personne y va finalement."
+    )
+
+
+class OwnSlot(RotaRefused):
+    default_message = _l("C'est votre créneau : touchez « Finalement, j'y vais ».")
+
+
+class InvalidSeason(RotaRefused):
+    default_message = _l("Le dernier jour doit être le même que le premier ou après.")
+
+
+class SeasonTooLong(RotaRefused):
+    default_message = _l("Une saison dure six mois au plus : choisissez un dernier jour plus tôt.")
+
+
+class InvalidHours(RotaRefused):
+    default_message = _l("L'heure de fin doit être après l'heure de début.")
+
+
+class NoHours(RotaRefused):
+    default_message = _l("Indiquez au moins un créneau : le matin, le soir, ou les deux.")
+
+
+@dataclass
+class Season:
+    """What the coordinator's season form made: ``created`` new slots; ``existing`` were
+    already there (a form sent twice) and were left as they were, with their holders."""
+
+    created: int
+    existing: int
+
+
+def create_slots(
+    actor: Membership,
+    first: dt.date,
+    last: dt.date,
+    hours: list[tuple[dt.time, dt.time]],
+    *,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Season:
+    """The season's watering slots: every day from ``first`` to ``last``, at each of
+    ``hours`` (one or two a day; local times of the residence; a refusal about one of them
+    names the field ``hours_<n>``, its place in the list). A slot that already exists
+    (same day and start) is kept as it is: sending the form twice, or making the season
+    again with a new evening time, creates nothing twice and takes no slot from anyone.
+    Slots of today that have already started are not made (nobody could take them)."""
+    check_role(actor, Role.COORDINATOR)
+    now = now or utcnow()
+    tz = actor.residence.tz
+    if last < first:
+        raise InvalidSeason(field="last_day")
+    if first < local_today(tz, now):
+        raise NotAhead(_l("Choisissez un premier jour à venir."), field="first_day")
+    if (last - first).days >= SEASON_DAYS:
+        raise SeasonTooLong(field="last_day")
+    if not hours:
+        raise NoHours(field="hours")
+    if len(hours) > SLOTS_PER_DAY:
+        raise NoHours(_l("Deux créneaux par jour au plus."), field="hours")
+    for n, (start, end) in enumerate(hours):
+        if end <= start:
+            raise InvalidHours(field=f"hours_{n}")
+    hours = sorted(set(hours))
+    note = " ".join(note.split())[:200]
+    rows = []
+    day = first
+    while day <= last:
+        for start, end in hours:
+            if to_utc(dt.datetime.combine(day, start), tz) > now:
+                rows.append(
+                    {
+                        "residence_id": actor.residence_id,
+                        "day": day,
+                        "starts": start,
+                        "ends": end,
+                        "note": note,
+                        "created_by_id": actor.user_id,
+                        "created_at": now,
+                    }
+                )
+        day += dt.timedelta(days=1)
+    before = _count_slots(actor.residence_id, first, last)
+    if rows:
+        # Two copies of the form at once: the second inserts nothing, and fails nothing.
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        db.session.execute(
+            insert(WateringSlot)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["residence_id", "day", "starts"])
+        )
+    created = _count_slots(actor.residence_id, first, last) - before
+    season = Season(created=created, existing=len(rows) - created)
+    record(
+        "rota.season",
+        actor=actor,
+        details=f"{first.isoformat()}..{last.isoformat()}: {created} new, {season.existing} kept",
+    )
+    return season
+
+
+def _count_slots(residence_id: int, first: dt.date, last: dt.date) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(WateringSlot.id)).where(
+            WateringSlot.residence_id == residence_id,
+            WateringSlot.day >= first,
+            WateringSlot.day <= last,
+        )
+    )
+
+
+def _free():
+    """Nobody holds it, or someone who has left the residence since."""
+    gone = sa.select(Membership.id).where(Membership.deactivated_at.is_not(None))
+    return sa.or_(WateringSlot.holder_id.is_(None), WateringSlot.holder_id.in_(gone))
+
+
+def _change(slot: WateringSlot, *conditions, **values) -> bool:
+    """One conditional UPDATE of the slot: True if the row still matched ``conditions``
+    (nobody changed it first), then the slot is read afresh either way."""
+    changed = db.session.execute(
+        sa.update(WateringSlot)
+        .where(WateringSlot.id == slot.id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(slot)
+    return changed == 1
+
+
+def _check_slot(actor: Membership, slot: WateringSlot, now: dt.datetime | None) -> dt.datetime:
+    check_role(actor, Role.RESIDENT, slot.residence_id)
+    now = now or utcnow()
+    if slot.has_started(now):
+        raise SlotPast()
+    return now
+
+
+def claim(actor: Membership, slot: WateringSlot, *, now: dt.datetime | None = None):
+    """ "Je m'en occupe": the actor takes a free slot. When two people tap at once, the
+    database gives it to one; the other is told it has just been taken (409). Tapping twice
+    changes nothing."""
+    _check_slot(actor, slot, now)
+    if _change(slot, _free(), holder_id=actor.id, offered_at=None):
+        record("rota.claimed", actor=actor, target=slot)
+        return slot
+    if slot.holder_id == actor.id:
+        return slot
+    raise SlotAlreadyTaken()
+
+
+def release(actor: Membership, slot: WateringSlot, *, now: dt.datetime | None = None):
+    """ "Rendre ce créneau": the holder gives it back before it starts; it is free again at
+    once and nobody is told (the coordinator sees it among the empty slots if it is near).
+    Giving back a slot one no longer holds: said (409) if a neighbour has taken it over,
+    nothing if it is already free."""
+    _check_slot(actor, slot, now)
+    if _change(slot, WateringSlot.holder_id == actor.id, holder_id=None, offered_at=None):
+        record("rota.released", actor=actor, target=slot)
+        return slot
+    if slot.is_free:
+        return slot
+    raise NotYourSlot()
+
+
+def offer(actor: Membership, slot: WateringSlot, *, now: dt.datetime | None = None):
+    """ "Je ne peux pas y aller": the slot stays the holder's, but is offered to the others;
+    whoever accepts it takes it over and both are told. Until then the holder is still on
+    it (and the coordinator is warned when it is near)."""
+    now = _check_slot(actor, slot, now)
+    if _change(
+        slot,
+        WateringSlot.holder_id == actor.id,
+        WateringSlot.offered_at.is_(None),
+        offered_at=now,
+    ):
+        record("rota.offered", actor=actor, target=slot)
+        return slot
+    if slot.holder_id == actor.id and slot.is_offered:
+        return slot
+    raise NotYourSlot()
+
+
+def withdraw_offer(actor: Membership, slot: WateringSlot, *, now: dt.datetime | None = None):
+    """ "Finalement, j'y vais": the holder takes back their offer. Too late if a neighbour
+    has just accepted it (409: they have had the message saying so)."""
+    _check_slot(actor, slot, now)
+    if _change(
+        slot,
+        WateringSlot.holder_id == actor.id,
+        WateringSlot.offered_at.is_not(None),
+        offered_at=None,
+    ):
+        record("rota.offer_withdrawn", actor=actor, target=slot)
+        return slot
+    if slot.holder_id == actor.id:
+        return slot
+    raise NotYourSlot()
+
+
+def accept(actor: Membership, slot: WateringSlot, *, now: dt.datetime | None = None):
+    """ "J'y vais à sa place": another resident takes over an offered slot; it becomes
+    theirs, and both are told in "Mes messages" (and by e-mail), each in their language.
+    If the slot was given back meanwhile, it is simply taken; if the offer was withdrawn or
+    someone was quicker, it is said (409)."""
+    _check_slot(actor, slot, now)
+    db.session.refresh(slot)
+    if slot.is_free:
+        return claim(actor, slot, now=now)
+    if slot.holder_id == actor.id:
+        if slot.is_offered:
+            raise OwnSlot()
+        return slot  # a second tap: it is already theirs
+    if not slot.is_offered:
+        raise NotOffered()
+    previous = slot.holder
+    if not _change(
+        slot,
+        WateringSlot.holder_id == previous.id,
+        WateringSlot.offered_at.is_not(None),
+        holder_id=actor.id,
+        offered_at=None,
+    ):
+        if slot.holder_id == actor.id:
+            return slot
+        raise NotOffered()
+    record("rota.handed_over", actor=actor, target=slot, details=f"from user {previous.user_id}")
+    about = ("activities.garden", {"_anchor": f"slot-{slot.id}"})
+    messages.send(previous, _replaced_words(slot, actor), about=about)
+    messages.send(actor, _replacing_words(slot, previous), about=about)
+    return slot
+
+
+def _slot_when(tw, slot: WateringSlot) -> str:
+    return tw.period(slot.local_start(), slot.local_end())
+
+
+def _note_words(tw, slot: WateringSlot) -> str:
+    return "\n\n" + tw.gettext("À savoir : %(note)s", note=slot.note) if slot.note else ""
+
+
+def _replaced_words(slot: WateringSlot, newcomer: Membership):
+    name = short_name(newcomer.user.full_name)
+
+    def compose(tw):
+        subject = tw.gettext("Arrosage : %(name)s vous remplace", name=name)
+        body = tw.gettext(
+            "%(name)s arrosera le jardin à votre place le %(when)s. Vous n'avez plus rien "
+            "à faire pour ce créneau.",
+            name=name,
+            when=_slot_when(tw, slot),
+        )
+        return subject, body
+
+    return compose
+
+
+def _replacing_words(slot: WateringSlot, previous: Membership):
+    name = short_name(previous.user.full_name)
+
+    def compose(tw):
+        subject = tw.gettext("Arrosage : vous remplacez %(name)s", name=name)
+        body = tw.gettext(
+            "C'est noté : vous arrosez le jardin le %(when)s, à la place de %(name)s. Si "
+            "vous ne pouvez finalement pas y aller, proposez le créneau sur la page de "
+            "l'arrosage : un voisin pourra le reprendre.",
+            name=name,
+            when=_slot_when(tw, slot),
+        )
+        return subject, body + _note_words(tw, slot)
+
+    return compose
+
+
+def rota(residence: Residence, first: dt.date, last: dt.date) -> list[WateringSlot]:
+    """The residence's slots from ``first`` to ``last`` (local days), in order, with their
+    holders (one query)."""
+    return list(
+        db.session.scalars(
+            sa.select(WateringSlot)
+            .options(joinedload(WateringSlot.holder).joinedload(Membership.user))
+            .where(
+                WateringSlot.residence_id == residence.id,
+                WateringSlot.day >= first,
+                WateringSlot.day <= last,
+            )
+            .order_by(WateringSlot.day, WateringSlot.starts)
+        )
+    )
+
+
+def has_rota(residence: Residence, today: dt.date) -> bool:
+    """Has the residence watering slots from ``today`` on (the programme then links to
+    them)?"""
+    return db.session.scalar(
+        sa.select(
+            sa.exists().where(WateringSlot.residence_id == residence.id, WateringSlot.day >= today)
+        )
+    )
+
+
+def coming_slots(
+    residence: Residence, *, now: dt.datetime | None = None, days: int = ROTA_DAYS
+) -> list[WateringSlot]:
+    """The garden page: the slots of the next ``days`` days that are not over yet."""
+    now = now or utcnow()
+    today = local_today(residence.tz, now)
+    return [
+        slot
+        for slot in rota(residence, today, today + dt.timedelta(days=days - 1))
+        if to_utc(slot.local_end(), residence.tz) > now
+    ]
+
+
+def empty_soon(
+    residence: Residence,
+    today: dt.date,
+    days: int = WARN_DAYS,
+    *,
+    now: dt.datetime | None = None,
+) -> list[WateringSlot]:
+    """For the coordinator: the slots from ``today`` over ``days`` days (today, tomorrow
+    and the day after) that nobody will water: free ones, and offered ones nobody has taken
+    yet. Slots already started are left out: it is too late to find someone."""
+    now = now or utcnow()
+    return [
+        slot
+        for slot in rota(residence, today, today + dt.timedelta(days=days - 1))
+        if slot.needs_someone and not slot.has_started(now)
+    ]

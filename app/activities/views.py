@@ -1,6 +1,6 @@
 """The programme, an activity's page, joining and leaving (DESIGN §5), and the coordinator's
 planning: a new activity, the number of places, registering someone, cancelling; the roll
-call after the start, and the participation month by month.
+call after the start, and the participation month by month; the garden's watering rota.
 
 Joining and leaving answer 303 to the activity's page (registered, waiting or left); a
 refusal (cancelled, started) answers 409 or 422 with the page saying why. With htmx, the
@@ -28,6 +28,7 @@ from app.activities.forms import (
     PlacesForm,
     PostponeForm,
     ProposalForm,
+    SeasonForm,
 )
 from app.activities.models import (
     Activity,
@@ -35,10 +36,11 @@ from app.activities.models import (
     OrganiserKind,
     RegistrationRole,
     RegistrationStatus,
+    WateringSlot,
 )
 from app.core.actions import perform
 from app.core.db import utcnow
-from app.core.forms import parse_id
+from app.core.forms import EmptyForm, parse_id
 from app.core.htmx import is_partial, render_page_or_block
 from app.core.i18n import get_locale, ngettext
 from app.core.i18n import gettext as _
@@ -74,6 +76,7 @@ def index():
         places=services.places_of(activities),
         mine=services.registrations_of(g.membership, ids),
         now=now,
+        has_rota=services.has_rota(g.residence, today),
     )
 
 
@@ -606,4 +609,176 @@ def attendance():
         total=_counts_row(_("Total %(year)d", year=year), total),
         previous=year - 1 if year > first_year else None,
         following=year + 1 if year < this_year else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The garden's watering rota
+
+GARDEN_BLOCKS = ["slot_row", "rota_warning", "live_status"]
+
+
+def _garden_page(*, row=None, status_message=None):
+    """The next two weeks of watering slots, a day at a time, and for the coordinator the
+    slots nobody will water in the next three days. For an htmx tap: the slot's line, the
+    coordinator's warning and the announcement."""
+    now = utcnow()
+    today = local_today(g.residence.tz, now)
+    context = {
+        "now": now,
+        "today": today,
+        "member": g.membership,
+        "row": row,
+        "status_message": status_message,
+        "empty": (
+            services.empty_soon(g.residence, today, now=now) if has_role(Role.COORDINATOR) else None
+        ),
+    }
+    days: dict[dt.date, list] = {}
+    for slot in services.coming_slots(g.residence, now=now):
+        days.setdefault(slot.day, []).append(slot)
+    # The season's note ("les arrosoirs sont dans l'abri") is said once above the rota
+    # when every slot has it, rather than on every line.
+    notes = {slot.note for slots in days.values() for slot in slots}
+    context.update(days=days, common_note=notes.pop() if len(notes) == 1 else "")
+    return render_page_or_block("activities/garden.html", GARDEN_BLOCKS, **context)
+
+
+@bp.get("/garden")
+@login_required
+def garden():
+    """The watering rota: who waters the garden, morning and evening, for two weeks. One
+    line per slot with the one button that fits it; the same without JavaScript."""
+    return _garden_page()
+
+
+def _slot_words(slot) -> str:
+    tw = request_words()
+    return tw.period(slot.local_start(), slot.local_end())
+
+
+def _claimed(slot) -> str:
+    return _("C'est noté : vous arrosez le %(when)s. Merci !", when=_slot_words(slot))
+
+
+def _released(slot) -> str:
+    return _("C'est noté : le créneau du %(when)s est de nouveau libre.", when=_slot_words(slot))
+
+
+def _offered(slot) -> str:
+    return _(
+        "C'est noté : le créneau du %(when)s est proposé aux voisins. Il reste à vous tant que "
+        "personne ne l'a repris ; vous recevrez alors un message.",
+        when=_slot_words(slot),
+    )
+
+
+def _withdrawn(slot) -> str:
+    return _("C'est noté : vous arrosez le %(when)s, finalement.", when=_slot_words(slot))
+
+
+def _accepted(slot) -> str:
+    return _(
+        "C'est noté : vous arrosez le %(when)s à la place de votre voisin. Vous avez reçu "
+        "tous les deux un message.",
+        when=_slot_words(slot),
+    )
+
+
+def _tap(slot_id: int, service, said):
+    """One tap on a slot's line. Without JavaScript: 303 back to the line (the message is
+    flashed); with htmx: the line again (the focus stays on its button), the coordinator's
+    warning and the announcement. A refusal (taken, begun) answers 409/422 and says why."""
+    slot = get_in_residence_or_404(WateringSlot, slot_id)
+
+    def done(changed):
+        if is_partial():
+            return _garden_page(row=changed, status_message=said(changed))
+        return url_for("activities.garden", _anchor=f"slot-{slot.id}")
+
+    return perform(
+        lambda: service(g.membership, slot),
+        form=EmptyForm(),
+        page=lambda _error: _garden_page(row=slot),
+        message=lambda changed: None if is_partial() else said(changed),
+        success=done,
+    )
+
+
+@bp.post("/garden/<int:slot_id>/claim")
+@login_required
+def claim_slot(slot_id: int):
+    return _tap(slot_id, services.claim, _claimed)
+
+
+@bp.post("/garden/<int:slot_id>/release")
+@login_required
+def release_slot(slot_id: int):
+    return _tap(slot_id, services.release, _released)
+
+
+@bp.post("/garden/<int:slot_id>/offer")
+@login_required
+def offer_slot(slot_id: int):
+    return _tap(slot_id, services.offer, _offered)
+
+
+@bp.post("/garden/<int:slot_id>/accept")
+@login_required
+def accept_slot(slot_id: int):
+    return _tap(slot_id, services.accept, _accepted)
+
+
+@bp.post("/garden/<int:slot_id>/withdraw")
+@login_required
+def withdraw_slot(slot_id: int):
+    return _tap(slot_id, services.withdraw_offer, _withdrawn)
+
+
+def _season_page(form):
+    return render_template("activities/season.html", form=form)
+
+
+@bp.route("/garden/season", methods=["GET", "POST"])
+@require_role(Role.COORDINATOR)
+def season():
+    """The coordinator makes the season's watering slots in one go: from one day to
+    another, morning and/or evening. Sent twice, it creates nothing twice."""
+    form = SeasonForm()
+    if not form.is_submitted():
+        today = local_today(g.residence.tz, utcnow())
+        form.first_day.data = today + dt.timedelta(days=1)
+        form.last_day.data = today + dt.timedelta(days=31)
+        return _season_page(form)
+    hours, fields = form.hours()
+
+    def made(season) -> str:
+        if not season.created:
+            return _("Rien à ajouter : ces créneaux existaient déjà. Ils sont gardés tels quels.")
+        text = ngettext(
+            "%(num)d créneau d'arrosage ajouté.",
+            "%(num)d créneaux d'arrosage ajoutés.",
+            season.created,
+        )
+        if season.existing:
+            text += " " + ngettext(
+                "%(num)d existait déjà : il est gardé tel quel.",
+                "%(num)d existaient déjà : ils sont gardés tels quels.",
+                season.existing,
+            )
+        return text
+
+    return perform(
+        lambda: services.create_slots(
+            g.membership,
+            form.first_day.data,
+            form.last_day.data,
+            hours,
+            note=form.note.data or "",
+        ),
+        form=form,
+        fields={"first_day": "first_day", "last_day": "last_day", **fields},
+        page=lambda _error: _season_page(form),
+        message=made,
+        success=lambda _season: url_for("activities.garden"),
     )

@@ -67,8 +67,9 @@ FIRST_REQUESTS, FIRST_INVITATIONS = 3, 10
 
 def coordinator_home():
     """The coordinator's day: the requests to answer, today's and tomorrow's bookings and
-    closures, today's and tomorrow's activities with their sign-ups, the invitations not used
-    yet. The open votes will be a section of its own, from its domain's service."""
+    closures, today's and tomorrow's activities with their sign-ups, the watering slots of
+    the next three days that nobody will water, the invitations not used yet. The open
+    votes will be a section of its own, from its domain's service."""
     now = utcnow()
     today = local_today(g.residence.tz, now)
     two_days = Period.days(today, today + dt.timedelta(days=1), g.residence.tz)
@@ -87,6 +88,8 @@ def coordinator_home():
         days=bookings.days_ahead(g.membership, days=2, now=now),
         activities=coming,
         places=activities.places_of(coming),
+        today=today,
+        empty_slots=activities.empty_soon(g.residence, today, now=now),
         invitations=invitations,
         first_invitations=first_invitations,
         user=current_user,

@@ -127,6 +127,13 @@ def objects(live_app):
         idea = activities.propose(
             jeanne, title="Atelier mémoire", idea="Des jeux de mots, en petit groupe.", when="mardi"
         )
+        # The watering rota: besides the demo's turns (free, taken, offered by Odette),
+        # one of Jeanne's that she has offered to her neighbours.
+        later = tomorrow + dt.timedelta(days=11)
+        activities.create_slots(planner, later, later, [(dt.time(6), dt.time(6, 30))])
+        (offered,) = activities.rota(residence, later, later)
+        activities.claim(jeanne, offered)
+        activities.offer(jeanne, offered)
         db.session.commit()
         return {
             "jeanne": jeanne.id,
@@ -156,6 +163,7 @@ def pages_for(role: str, objects) -> list[str]:
         f"/activities/{objects['activity']}",
         "/activities/print",
         "/activities/ideas",
+        "/activities/garden",
     ]
     if role in ("coordinator", "landlord_admin"):
         pages += [
@@ -174,6 +182,7 @@ def pages_for(role: str, objects) -> list[str]:
             "/activities/attendance",
             f"/activities/ideas/{objects['idea']}",
             f"/activities/new?proposal={objects['idea']}",
+            "/activities/garden/season",
         ]
     else:
         pages += ["/residents"]  # the 403 page
@@ -237,6 +246,13 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             # The new-activity form with its errors shown.
             page.goto(server.url + "/activities/new")
             page.click("#save-activity")
+            check(page, None, problems)
+            # The watering season's form with its errors shown.
+            page.goto(server.url + "/activities/garden/season")
+            page.fill("#last_day", "")
+            page.uncheck("#morning")
+            page.fill("#evening_start", "")
+            page.click("#season-button")
             check(page, None, problems)
     finally:
         # Leave the demo account as it was: French, default display.

@@ -144,3 +144,25 @@ def test_the_demo_loads_whatever_the_day_of_the_week(app, session, offset):
 
     load_demo(now=utcnow() + dt.timedelta(days=offset))
     assert session.scalar(sa.select(sa.func.count(Activity.id))) == 11
+
+
+def test_the_demo_has_a_watering_rota_with_one_turn_offered_and_one_free_tomorrow(app, session):
+    import datetime as dt
+
+    from app.activities import services as activities
+    from app.activities.models import WateringSlot
+    from app.cli import load_demo
+    from app.core.db import utcnow
+    from app.core.timeutils import local_today
+
+    now = utcnow()
+    load_demo(now=now)
+    load_demo(now=now)  # nothing twice
+    residence = session.scalar(sa.select(Residence).where(Residence.name.like("%Armenti%")))
+    assert session.scalar(sa.select(sa.func.count(WateringSlot.id))) == 14
+    tomorrow = local_today(residence.tz, now) + dt.timedelta(days=1)
+    empty = activities.empty_soon(residence, tomorrow - dt.timedelta(days=1), now=now)
+    assert [(s.day, s.is_offered, s.holder_name) for s in empty] == [
+        (tomorrow, False, ""),
+        (tomorrow + dt.timedelta(days=1), True, "Odette L."),
+    ]

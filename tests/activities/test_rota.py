@@ -1,0 +1,352 @@
+"""The garden's watering rota without HTTP: the coordinator's season (made once, whatever
+the number of times it is sent), claiming a slot (two claims of one slot: the database
+gives it to one), giving it back, the hand-over (offered, accepted by a neighbour, both
+told in their language), slots that have started, and the slots nobody will water soon."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from app.activities import services
+from app.activities.models import WateringSlot, short_name
+from app.core.audit import AuditEvent
+from app.core.db import utcnow
+from app.core.errors import NotAllowed
+from app.core.permissions import Role
+from app.core.timeutils import to_utc
+from app.messages.models import Message
+from tests.factories import member, today_in
+
+MORNING = (dt.time(8), dt.time(8, 30))
+EVENING = (dt.time(19), dt.time(19, 30))
+
+
+@pytest.fixture
+def garden(create_residence, create_user):
+    """Armentières, its coordinator, and three residents (Jeanne reads in English)."""
+    residence = create_residence("Armentières")
+    coord = create_user("coord", residence=residence, role=Role.COORDINATOR)
+    names = [("Marie Dupont", "fr"), ("Jeanne Martin", "en"), ("Karim Haddad", "fr")]
+    people = [
+        create_user(f"habitant{n}", residence=residence, full_name=name, locale=locale)
+        for n, (name, locale) in enumerate(names)
+    ]
+    return residence, member(coord, residence), [member(p, residence) for p in people]
+
+
+def _season(session, residence, coord, days=3, hours=(MORNING, EVENING)):
+    """Slots from tomorrow on, for ``days`` days: what the tests work on."""
+    tomorrow = today_in(residence) + dt.timedelta(days=1)
+    services.create_slots(
+        coord, tomorrow, tomorrow + dt.timedelta(days=days - 1), list(hours), note="Abri"
+    )
+    session.commit()
+    return services.rota(residence, tomorrow, tomorrow + dt.timedelta(days=days - 1))
+
+
+def _messages_of(session, membership):
+    return list(
+        session.scalars(
+            sa.select(Message).where(Message.membership_id == membership.id).order_by(Message.id)
+        )
+    )
+
+
+def _started(slot):
+    return to_utc(slot.local_start(), slot.residence.tz) + dt.timedelta(minutes=1)
+
+
+# -- the season ---------------------------------------------------------------------------
+
+
+def test_the_season_is_made_in_one_go_and_twice_makes_nothing_twice(session, garden):
+    residence, coord, people = garden
+    tomorrow = today_in(residence) + dt.timedelta(days=1)
+    last = tomorrow + dt.timedelta(days=9)
+    season = services.create_slots(coord, tomorrow, last, [MORNING, EVENING])
+    assert (season.created, season.existing) == (20, 0)
+    slots = services.rota(residence, tomorrow, last)
+    assert [(s.day, s.starts, s.ends) for s in slots[:3]] == [
+        (tomorrow, dt.time(8), dt.time(8, 30)),
+        (tomorrow, dt.time(19), dt.time(19, 30)),
+        (tomorrow + dt.timedelta(days=1), dt.time(8), dt.time(8, 30)),
+    ]
+    assert all(s.is_free for s in slots)
+    services.claim(people[0], slots[0])
+    # Sent again (a double tap), or again with a longer season: nothing twice, and the
+    # slot already taken keeps its holder.
+    again = services.create_slots(coord, tomorrow, last + dt.timedelta(days=1), [MORNING, EVENING])
+    assert (again.created, again.existing) == (2, 20)
+    assert len(services.rota(residence, tomorrow, last + dt.timedelta(days=1))) == 22
+    session.refresh(slots[0])
+    assert slots[0].holder_id == people[0].id
+    events = session.scalars(
+        sa.select(AuditEvent.details).where(AuditEvent.action == "rota.season")
+    )
+    assert list(events)[-1].endswith("2 new, 20 kept")
+
+
+def test_the_database_refuses_a_second_slot_at_the_same_time(session, garden):
+    residence, coord, _people = garden
+    (slot, *_rest) = _season(session, residence, coord, days=1)
+    session.add(
+        WateringSlot(
+            residence_id=residence.id,
+            day=slot.day,
+            starts=slot.starts,
+            ends=dt.time(9),
+            created_by_id=coord.user_id,
+        )
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        session.flush()
+    session.rollback()
+
+
+def test_only_the_coordination_makes_the_season(session, garden):
+    residence, coord, people = garden
+    tomorrow = today_in(residence) + dt.timedelta(days=1)
+    with pytest.raises(NotAllowed):
+        services.create_slots(people[0], tomorrow, tomorrow, [EVENING])
+    assert services.rota(residence, tomorrow, tomorrow) == []
+
+
+def test_a_season_that_does_not_hold_together_is_refused_with_its_field(session, garden):
+    residence, coord, _people = garden
+    today = today_in(residence)
+    tomorrow = today + dt.timedelta(days=1)
+    cases = [
+        ((tomorrow, today, [EVENING]), services.InvalidSeason, "last_day"),
+        ((today - dt.timedelta(days=1), tomorrow, [EVENING]), services.NotAhead, "first_day"),
+        (
+            (tomorrow, tomorrow + dt.timedelta(days=200), [EVENING]),
+            services.SeasonTooLong,
+            "last_day",
+        ),
+        ((tomorrow, tomorrow, []), services.NoHours, "hours"),
+        (
+            (tomorrow, tomorrow, [MORNING, EVENING, (dt.time(12), dt.time(13))]),
+            services.NoHours,
+            "hours",
+        ),
+        (
+            (tomorrow, tomorrow, [MORNING, (dt.time(19), dt.time(18))]),
+            services.InvalidHours,
+            "hours_1",
+        ),
+    ]
+    for args, error, field in cases:
+        with pytest.raises(error) as refused:
+            services.create_slots(coord, *args)
+        assert refused.value.status_code == 422
+        assert refused.value.field == field
+    assert services.rota(residence, today, tomorrow + dt.timedelta(days=200)) == []
+
+
+def test_slots_of_today_already_begun_are_not_made(session, garden):
+    residence, coord, _people = garden
+    today = today_in(residence)
+    noon = to_utc(dt.datetime.combine(today, dt.time(12)), residence.tz)
+    season = services.create_slots(coord, today, today, [MORNING, EVENING], now=noon)
+    assert (season.created, season.existing) == (1, 0)
+    assert [s.starts for s in services.rota(residence, today, today)] == [dt.time(19)]
+
+
+# -- claiming and giving back -------------------------------------------------------------
+
+
+def test_a_resident_claims_a_free_slot_and_a_second_tap_changes_nothing(session, garden):
+    residence, coord, people = garden
+    slot, *_ = _season(session, residence, coord, days=1)
+    assert services.claim(people[0], slot).holder_id == people[0].id
+    assert services.claim(people[0], slot).holder_id == people[0].id
+    claimed = session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "rota.claimed")
+    )
+    assert claimed == 1
+    with pytest.raises(services.SlotAlreadyTaken) as refused:
+        services.claim(people[1], slot)
+    assert refused.value.status_code == 409
+    assert "Un voisin vient de prendre ce créneau" in str(refused.value.message)
+
+
+def test_two_claims_of_one_slot_the_database_gives_it_to_one(session, garden):
+    """The second person's page still showed the slot free: the service does not trust
+    what it was given, the UPDATE ... WHERE holder IS NULL finds nothing to change."""
+    residence, coord, people = garden
+    slot, *_ = _season(session, residence, coord, days=1)
+    # Karim's request read the slot while it was free…
+    assert slot.holder_id is None
+    # …and Marie's claim went through first (another request, straight in the database).
+    session.execute(
+        sa.update(WateringSlot)
+        .where(WateringSlot.id == slot.id)
+        .values(holder_id=people[0].id)
+        .execution_options(synchronize_session=False)
+    )
+    assert slot.holder_id is None  # Karim's copy is out of date
+    with pytest.raises(services.SlotAlreadyTaken):
+        services.claim(people[2], slot)
+    assert slot.holder_id == people[0].id
+    holders = session.scalars(sa.select(WateringSlot.holder_id).where(WateringSlot.id == slot.id))
+    assert list(holders) == [people[0].id]
+
+
+def test_the_holder_gives_the_slot_back_and_nobody_is_told(session, garden):
+    residence, coord, people = garden
+    slot, *_ = _season(session, residence, coord, days=1)
+    services.claim(people[0], slot)
+    with pytest.raises(services.NotYourSlot):
+        services.release(people[1], slot)  # not theirs to give back
+    services.release(people[0], slot)
+    assert slot.is_free and slot.offered_at is None
+    services.release(people[0], slot)  # a second tap: nothing
+    assert _messages_of(session, people[0]) == []
+    assert services.claim(people[1], slot).holder_id == people[1].id
+
+
+def test_a_slot_held_by_someone_who_left_the_residence_is_free(session, garden):
+    residence, coord, people = garden
+    slot, *_ = _season(session, residence, coord, days=1)
+    services.claim(people[0], slot)
+    people[0].deactivated_at = utcnow()
+    session.flush()
+    assert slot.is_free and slot.state_for(people[1]) == "free"
+    assert slot in services.empty_soon(residence, slot.day)
+    assert services.claim(people[1], slot).holder_id == people[1].id
+
+
+# -- the hand-over ------------------------------------------------------------------------
+
+
+def test_offered_then_accepted_by_a_neighbour_both_are_told_in_their_language(session, garden):
+    residence, coord, people = garden
+    marie, jeanne, _karim = people
+    slot = _season(session, residence, coord, days=1)[1]  # tomorrow evening
+    services.claim(marie, slot)
+    services.offer(marie, slot)
+    # Offered, it is still Marie's until someone takes it.
+    assert slot.holder_id == marie.id and slot.is_offered
+    assert slot.state_for(marie) == "mine_offered" and slot.state_for(jeanne) == "offered"
+    services.offer(marie, slot)  # a second tap: nothing
+    services.accept(jeanne, slot)
+    session.commit()
+    assert slot.holder_id == jeanne.id and not slot.is_offered
+    (to_marie,) = _messages_of(session, marie)
+    assert to_marie.subject == "Arrosage : Jeanne M. vous remplace"
+    assert "Jeanne M. arrosera le jardin à votre place le " in to_marie.body
+    assert "de 19 h à 19 h 30" in to_marie.body.replace("\u00a0", " ")
+    (to_jeanne,) = _messages_of(session, jeanne)
+    assert to_jeanne.subject == "Watering: you are standing in for Marie D."
+    assert "7\u00a0pm" in to_jeanne.body and "Abri" in to_jeanne.body
+    assert to_marie.target == ("activities.garden", {"_anchor": f"slot-{slot.id}"})
+    handed = session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "rota.handed_over"))
+    assert handed.actor_id == jeanne.user_id and handed.details == f"from user {marie.user_id}"
+    # A second tap of Jeanne's changes nothing and tells nobody again.
+    services.accept(jeanne, slot)
+    assert len(_messages_of(session, marie)) == 1
+
+
+def test_an_offer_taken_by_someone_quicker_or_withdrawn_is_said(session, garden):
+    residence, coord, people = garden
+    marie, jeanne, karim = people
+    slot = _season(session, residence, coord, days=1)[0]
+    with pytest.raises(services.NotYourSlot):
+        services.offer(marie, slot)  # not hers
+    services.claim(marie, slot)
+    with pytest.raises(services.NotOffered):
+        services.accept(jeanne, slot)  # Marie has not offered it
+    services.offer(marie, slot)
+    with pytest.raises(services.OwnSlot):
+        services.accept(marie, slot)
+    services.accept(jeanne, slot)
+    with pytest.raises(services.NotOffered) as refused:
+        services.accept(karim, slot)  # Jeanne was quicker
+    assert refused.value.status_code == 409
+    with pytest.raises(services.NotYourSlot):
+        services.withdraw_offer(marie, slot)  # too late: Jeanne has it
+    # Jeanne offers it in turn, then goes after all.
+    services.offer(jeanne, slot)
+    services.withdraw_offer(jeanne, slot)
+    assert slot.holder_id == jeanne.id and not slot.is_offered
+    with pytest.raises(services.NotOffered):
+        services.accept(karim, slot)
+
+
+def test_an_offered_slot_given_back_meanwhile_is_simply_taken(session, garden):
+    residence, coord, people = garden
+    marie, jeanne, _karim = people
+    slot = _season(session, residence, coord, days=1)[0]
+    services.claim(marie, slot)
+    services.offer(marie, slot)
+    services.release(marie, slot)
+    services.accept(jeanne, slot)  # her page still said "Marie D. ne peut pas y aller"
+    assert slot.holder_id == jeanne.id
+    assert _messages_of(session, marie) == [] and _messages_of(session, jeanne) == []
+
+
+# -- time and place -----------------------------------------------------------------------
+
+
+def test_a_slot_that_has_begun_cannot_change(session, garden):
+    residence, coord, people = garden
+    free, held = _season(session, residence, coord, days=1)
+    services.claim(people[0], held)
+    services.offer(people[0], held)
+    late = _started(held)
+    for call, slot, who in [
+        (services.claim, free, people[1]),
+        (services.release, held, people[0]),
+        (services.offer, held, people[0]),
+        (services.withdraw_offer, held, people[0]),
+        (services.accept, held, people[1]),
+    ]:
+        with pytest.raises(services.SlotPast) as refused:
+            call(who, slot, now=late)
+        assert refused.value.status_code == 422
+    assert held.holder_id == people[0].id and free.is_free
+
+
+def test_another_residences_people_cannot_touch_the_slots(
+    session, garden, create_residence, create_user
+):
+    residence, coord, _people = garden
+    slot, *_ = _season(session, residence, coord, days=1)
+    elsewhere = create_residence("Bézu")
+    stranger = member(create_user("marcel", residence=elsewhere))
+    other_coord = member(create_user("coord.bezu", residence=elsewhere, role=Role.COORDINATOR))
+    for who in (stranger, other_coord):
+        with pytest.raises(NotAllowed):
+            services.claim(who, slot)
+    assert slot.is_free
+
+
+def test_the_coordinator_is_warned_of_the_slots_nobody_will_water(session, garden):
+    residence, coord, people = garden
+    slots = _season(session, residence, coord, days=5)
+    for slot in slots:
+        services.claim(people[2], slot)
+    first_day = slots[0].day
+    # Tomorrow evening is given back, the day after's morning offered and not taken, the
+    # fourth day's empty (beyond the three days).
+    services.release(people[2], slots[1])
+    services.offer(people[2], slots[2])
+    services.release(people[2], slots[6])
+    empty = services.empty_soon(residence, first_day)
+    assert empty == [slots[1], slots[2]]
+    assert [s.needs_someone for s in empty] == [True, True]
+    # Once a slot has begun it is too late to find someone: it leaves the list.
+    assert services.empty_soon(residence, first_day, now=_started(slots[1])) == [slots[2]]
+    # Taken over: nothing left to warn about.
+    services.accept(people[0], slots[2])
+    services.claim(people[1], slots[1])
+    assert services.empty_soon(residence, first_day) == []
+
+
+def test_short_names_say_who_without_the_whole_name():
+    assert short_name("Marie Dupont") == "Marie D."
+    assert short_name("Jean-Pierre de la Fontaine") == "Jean-Pierre F."
+    assert short_name("Odette") == "Odette"
