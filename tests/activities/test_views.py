@@ -264,6 +264,10 @@ def test_the_weeks_programme_prints_one_line_per_session(
     assert "♿ sans marche · assis" in body
     # Nonsense in the URL: this week, not an error.
     assert client.get("/activities/print?week=1999-99-99").status_code == 200
+    # In English the day keeps its month's capital ("Tuesday 8 December", not "december").
+    english = page(client.get(f"/activities/print?week={monday.isoformat()}&lang=en"))
+    tuesday = monday + dt.timedelta(days=1)
+    assert f"<h2>Tuesday {tuesday.day} {tuesday.strftime('%B')}" in english
 
 
 def test_the_sign_up_sheet_has_the_names_blank_lines_and_a_qr_code(
