@@ -462,6 +462,19 @@ def result(vote: Vote) -> Result:
     return outcome
 
 
+FEW_VOTERS = 7  # under this many possible voters, a secret ballot is easily guessed
+
+
+def secrecy_is_weak(vote: Vote, outcome: Result) -> bool:
+    """A secret vote whose secrecy is weak, for the page to warn about: fewer than 7
+    possible voters, or a unanimous result (everyone who took part chose the same, so
+    taking part tells the choice)."""
+    if not vote.secret:
+        return False
+    chosen = [count for count in outcome.counts.values() if count]
+    return outcome.electorate < FEW_VOTERS or (outcome.participation > 0 and len(chosen) == 1)
+
+
 def results_visible(vote: Vote, now: dt.datetime) -> bool:
     return not vote.results_hidden or vote.is_closed(now)
 

@@ -406,6 +406,20 @@ def test_proposals_move_through_discussion_or_are_withdrawn(session, house):
         services.move_proposal(committee, proposal, ProposalStatus.DISCUSSION)
 
 
+def test_weak_secrecy_under_seven_voters_or_unanimous(session, house, make_vote, create_user):
+    residence, coord, committee, people = house
+    vote = make_vote(electorate=Electorate.RESIDENTS, secret=True)
+    now = utcnow()
+    services.cast(people[0], vote, "pour", now=now)
+    assert services.secrecy_is_weak(vote, services.result(vote))  # 7 voters, unanimous
+    services.cast(people[2], vote, "contre", now=now)
+    assert not services.secrecy_is_weak(vote, services.result(vote))
+    small = make_vote(electorate=Electorate.COMMITTEE, secret=True)
+    assert services.secrecy_is_weak(small, services.result(small))  # one member
+    public = make_vote(electorate=Electorate.COMMITTEE, secret=False, results_hidden=False)
+    assert not services.secrecy_is_weak(public, services.result(public))
+
+
 # -- secrecy ---------------------------------------------------------------------------
 
 VOTER_COLUMNS = {"membership_id", "home_id", "voter_key", "user_id", "actor_id", "author_id"}
