@@ -591,20 +591,87 @@ def _quorum(tw: TimeWords, outcome: Result) -> str:
     return tw.gettext("le quorum de %(num)d n'est pas atteint", num=outcome.quorum)
 
 
-def rule_words(tw: TimeWords, majority: Majority, abstentions_cast: bool, electorate: int) -> str:
-    """The majority rule in plain words ("il fallait plus de pour que de contre")."""
+def rule_words(
+    tw: TimeWords, majority: Majority, abstentions_cast: bool, electorate: int, *, ahead=False
+) -> str:
+    """The majority rule in plain words: after the vote ("il fallait plus de pour que de
+    contre"), or before it when ``ahead`` ("il faut plus de pour que de contre")."""
     if majority == Majority.MORE_FOR_THAN_AGAINST:
         if abstentions_cast:
+            if ahead:
+                return tw.gettext("il faut plus de pour que de contre et d'abstentions réunis")
             return tw.gettext("il fallait plus de pour que de contre et d'abstentions réunis")
+        if ahead:
+            return tw.gettext("il faut plus de pour que de contre")
         return tw.gettext("il fallait plus de pour que de contre")
     if majority == Majority.TWO_THIRDS_OF_CAST:
         if abstentions_cast:
+            if ahead:
+                return tw.gettext("il faut au moins deux tiers de pour, abstentions comprises")
             return tw.gettext("il fallait au moins deux tiers de pour, abstentions comprises")
+        if ahead:
+            return tw.gettext("il faut au moins deux tiers de pour parmi les pour et les contre")
         return tw.gettext("il fallait au moins deux tiers de pour parmi les pour et les contre")
+    if ahead:
+        return tw.gettext(
+            "il faut que plus de la moitié des %(total)d votants possibles votent pour",
+            total=electorate,
+        )
     return tw.gettext(
         "il fallait que plus de la moitié des %(total)d votants possibles votent pour",
         total=electorate,
     )
+
+
+def settings_words(tw: TimeWords, vote: Vote) -> list[str]:
+    """The vote's settings in plain words, for voters to read before they vote ("Il faut
+    qu'au moins 20 foyers votent.")."""
+    size = electorate_size(vote)
+    quorum = math.ceil(vote.quorum_percent * size / 100)
+    if vote.electorate == Electorate.HOMES:
+        said = [tw.gettext("Chaque foyer a une voix : la première personne du foyer qui vote.")]
+        need = tw.ngettext(
+            "Il faut qu'au moins %(num)d foyer sur %(total)d vote.",
+            "Il faut qu'au moins %(num)d foyers sur %(total)d votent.",
+            quorum,
+            total=size,
+        )
+    elif vote.electorate == Electorate.COMMITTEE:
+        said = [tw.gettext("Seuls les membres du comité votent.")]
+        need = tw.ngettext(
+            "Il faut qu'au moins %(num)d membre du comité sur %(total)d vote.",
+            "Il faut qu'au moins %(num)d membres du comité sur %(total)d votent.",
+            quorum,
+            total=size,
+        )
+    else:
+        said = [tw.gettext("Chaque habitant a une voix.")]
+        need = tw.ngettext(
+            "Il faut qu'au moins %(num)d habitant sur %(total)d vote.",
+            "Il faut qu'au moins %(num)d habitants sur %(total)d votent.",
+            quorum,
+            total=size,
+        )
+    said.append(need if quorum else tw.gettext("Il n'y a pas de nombre minimum de votants."))
+    rule = rule_words(tw, vote.majority, vote.abstentions_cast, size, ahead=True)
+    said.append(tw.gettext("Pour que la règle soit adoptée, %(rule)s.", rule=rule))
+    if vote.secret:
+        said.append(
+            tw.gettext(
+                "Le vote est secret : personne ne peut savoir ce que vous avez choisi. "
+                "Une fois confirmé, votre vote ne se change plus."
+            )
+        )
+    else:
+        said.append(
+            tw.gettext(
+                "Le vote est public : les autres votants voient ce que vous avez choisi. "
+                "Vous pouvez changer d'avis jusqu'à la clôture."
+            )
+        )
+    if vote.results_hidden:
+        said.append(tw.gettext("Les résultats seront connus à la clôture."))
+    return said
 
 
 def summary(tw: TimeWords, outcome: Result) -> str:

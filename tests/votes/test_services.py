@@ -347,6 +347,16 @@ def test_a_rejected_sentence_says_why(session, house, make_vote):
     assert "le quorum de 7 n'est pas atteint" in text
 
 
+def test_the_settings_in_plain_words(session, house, make_vote):
+    vote = make_vote(electorate=Electorate.HOMES, quorum_percent=50, secret=True)
+    said = services.settings_words(words("fr"), vote)
+    assert said[1] == "Il faut qu'au moins 3 foyers sur 6 votent."
+    assert said[2] == "Pour que la règle soit adoptée, il faut plus de pour que de contre."
+    assert "secret" in said[3] and said[4] == "Les résultats seront connus à la clôture."
+    english = services.settings_words(words("en"), vote)
+    assert english[1] == "At least 3 homes out of 6 must vote."
+
+
 # -- the charter -----------------------------------------------------------------------
 
 
