@@ -1,0 +1,690 @@
+"""Votes on the house rules: proposals, vote settings (from presets), casting, closing,
+the result in one sentence, and the charter an adopted proposal changes at once.
+
+Casting a secret ballot writes a participation row (who) and adds one to a counter (what)
+in the same transaction, with nothing that joins them (see ``app.votes.models``). Two
+ballots sent at once by the same person (or the same home) are settled by the database's
+unique constraint on participation: one is counted, the other is refused.
+
+A vote whose closing time has passed is closed by whoever reads it first
+(``refresh_status``), whether or not a job ran; the close is a conditional UPDATE, so two
+readers at once close it (and change the charter) only once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from app.core.audit import record
+from app.core.errors import Conflict, DomainError
+from app.core.i18n import lazy_gettext as _l
+from app.core.permissions import Role, check_role
+from app.core.timewords import TimeWords
+from app.extensions import db
+from app.residences.models import Membership
+from app.votes.models import (
+    DEFAULT_OPTIONS,
+    Article,
+    Ballot,
+    ChangeKind,
+    Channel,
+    Electorate,
+    Majority,
+    Participation,
+    Proposal,
+    ProposalStatus,
+    Vote,
+    VoteTally,
+)
+
+POUR, CONTRE, ABSTENTION = DEFAULT_OPTIONS
+VOTERS = (Role.RESIDENT, Role.COMMITTEE, Role.COORDINATOR)  # landlord staff do not vote
+
+
+# ---------------------------------------------------------------------------------------
+# Errors
+
+
+class VoteRefused(DomainError):
+    """A rule of the vote says no (422)."""
+
+
+class VoteNotOpen(Conflict):
+    default_message = _l(
+        "Ce vote n'est pas ouvert : on ne peut voter qu'entre son ouverture et sa clôture."
+    )
+
+
+class NotInElectorate(VoteRefused):
+    default_message = _l("Vous ne faites pas partie des votants de ce vote.")
+
+
+class AlreadyVoted(Conflict):
+    default_message = _l(
+        "Vous avez déjà voté. Ce vote est secret : un vote confirmé ne se change pas, "
+        "et il n'est compté qu'une fois."
+    )
+
+
+class HomeAlreadyVoted(Conflict):
+    default_message = _l("Votre foyer a déjà voté : dans ce vote, chaque foyer a une seule voix.")
+
+
+class UnknownChoice(VoteRefused):
+    default_message = _l("Choisissez une des réponses proposées.")
+
+
+class InvalidSettings(VoteRefused):
+    default_message = _l(
+        "Vérifiez les réglages du vote : la clôture doit être après l'ouverture, "
+        "et le quorum entre 0 et 100 %."
+    )
+
+
+class ProposalNotReady(Conflict):
+    default_message = _l("Cette proposition ne peut pas être mise au vote dans son état actuel.")
+
+
+# ---------------------------------------------------------------------------------------
+# Settings and presets
+
+
+@dataclass
+class Settings:
+    """What the committee picks for a vote (times in UTC)."""
+
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    electorate: Electorate = Electorate.HOMES
+    quorum_percent: int = 0
+    majority: Majority = Majority.MORE_FOR_THAN_AGAINST
+    abstentions_cast: bool = False
+    secret: bool = True
+    results_hidden: bool = True
+    options: tuple[str, ...] = DEFAULT_OPTIONS
+
+
+# Starting points the committee adjusts: every key is a ``Settings`` field; ``days`` is how
+# long the vote stays open.
+PRESETS: dict[str, dict] = {
+    "charte": {
+        "label": _l("Charte de la résidence"),
+        "electorate": Electorate.HOMES,
+        "quorum_percent": 50,
+        "majority": Majority.MORE_FOR_THAN_AGAINST,
+        "abstentions_cast": False,
+        "secret": True,
+        "results_hidden": True,
+        "days": 14,
+    },
+    "association": {
+        "label": _l("Association"),
+        "electorate": Electorate.RESIDENTS,
+        "quorum_percent": 25,
+        "majority": Majority.MORE_FOR_THAN_AGAINST,
+        "abstentions_cast": False,
+        "secret": False,
+        "results_hidden": False,
+        "days": 7,
+    },
+    "cvs": {
+        "label": _l("Conseil de la vie sociale"),
+        "electorate": Electorate.COMMITTEE,
+        "quorum_percent": 50,
+        "majority": Majority.MORE_FOR_THAN_AGAINST,
+        "abstentions_cast": True,
+        "secret": False,
+        "results_hidden": False,
+        "days": 7,
+    },
+}
+
+
+def preset(name: str, opens_at: dt.datetime, **changes) -> Settings:
+    """The settings of preset ``name`` opening at ``opens_at``, with ``changes`` applied."""
+    values = {k: v for k, v in PRESETS[name].items() if k not in ("label", "days")}
+    values["opens_at"] = opens_at
+    values["closes_at"] = opens_at + dt.timedelta(days=PRESETS[name]["days"])
+    values.update(changes)
+    return Settings(**values)
+
+
+# ---------------------------------------------------------------------------------------
+# Proposals
+
+
+def create_proposal(
+    actor: Membership,
+    title: str,
+    rule_text: str,
+    *,
+    why: str = "",
+    summary: str = "",
+    change: ChangeKind = ChangeKind.CREATE,
+    article: Article | None = None,
+) -> Proposal:
+    """Any resident drafts a proposal: a new article, or a change to (or the repeal of) one."""
+    check_role(actor, Role.RESIDENT)
+    if change != ChangeKind.CREATE and (
+        article is None or article.residence_id != actor.residence_id
+    ):
+        raise VoteRefused(_l("Choisissez l'article de la charte à changer."), field="article")
+    proposal = Proposal(
+        residence_id=actor.residence_id,
+        author=actor,
+        title=title.strip(),
+        rule_text=rule_text.strip(),
+        why=why.strip(),
+        summary=summary.strip(),
+        change=change,
+        article=article if change != ChangeKind.CREATE else None,
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    return proposal
+
+
+def move_proposal(actor: Membership, proposal: Proposal, status: ProposalStatus) -> Proposal:
+    """The committee opens the discussion of a draft, or withdraws a proposal not yet
+    decided. Voting, adoption and rejection come from the vote itself."""
+    check_role(actor, Role.COMMITTEE, proposal.residence_id)
+    allowed = {
+        ProposalStatus.DISCUSSION: (ProposalStatus.DRAFT,),
+        ProposalStatus.WITHDRAWN: (ProposalStatus.DRAFT, ProposalStatus.DISCUSSION),
+    }
+    if proposal.status not in allowed.get(status, ()):
+        raise ProposalNotReady(_l("Cette proposition ne peut pas passer à cet état."))
+    proposal.status = status
+    record(f"proposal.{status.value}", actor=actor, target=proposal)
+    db.session.flush()
+    return proposal
+
+
+def create_vote(actor: Membership, proposal: Proposal, settings: Settings) -> Vote:
+    """The committee (or the coordination) puts ``proposal`` to the vote."""
+    check_role(actor, Role.COMMITTEE, proposal.residence_id)
+    if proposal.status not in (ProposalStatus.DRAFT, ProposalStatus.DISCUSSION):
+        raise ProposalNotReady()
+    if settings.closes_at <= settings.opens_at or not 0 <= settings.quorum_percent <= 100:
+        raise InvalidSettings()
+    if tuple(settings.options) != DEFAULT_OPTIONS:
+        raise InvalidSettings(
+            _l("Seules les réponses Pour, Contre et Je m'abstiens sont possibles pour l'instant.")
+        )
+    vote = Vote(
+        residence_id=proposal.residence_id,
+        proposal=proposal,
+        electorate=settings.electorate,
+        opens_at=settings.opens_at,
+        closes_at=settings.closes_at,
+        options=",".join(settings.options),
+        quorum_percent=settings.quorum_percent,
+        majority=settings.majority,
+        abstentions_cast=settings.abstentions_cast,
+        secret=settings.secret,
+        # A secret vote's running counts would tell who chose what: hidden until the close.
+        results_hidden=settings.results_hidden or settings.secret,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(vote)
+    db.session.flush()
+    if vote.secret:
+        db.session.add_all(VoteTally(vote_id=vote.id, option=o, count=0) for o in settings.options)
+    proposal.status = ProposalStatus.VOTING
+    record("vote.create", actor=actor, target=vote)
+    db.session.flush()
+    return vote
+
+
+def open_vote(actor: Membership, vote: Vote, *, now: dt.datetime) -> Vote:
+    """Open now a vote planned for later."""
+    check_role(actor, Role.COMMITTEE, vote.residence_id)
+    refresh_status(vote, now)
+    if vote.closed_at is not None:
+        raise VoteNotOpen()
+    if vote.opens_at > now:
+        vote.opens_at = now
+        record("vote.open", actor=actor, target=vote)
+    db.session.flush()
+    return vote
+
+
+def close_vote(actor: Membership, vote: Vote, *, now: dt.datetime) -> Vote:
+    """Close now (before the planned time): the result is settled at once."""
+    check_role(actor, Role.COMMITTEE, vote.residence_id)
+    if vote.closed_at is None and now < vote.closes_at:
+        vote.closes_at = max(now, vote.opens_at + dt.timedelta(seconds=1))
+        db.session.flush()
+        record("vote.close", actor=actor, target=vote)
+    refresh_status(vote, max(now, vote.closes_at))
+    return vote
+
+
+# ---------------------------------------------------------------------------------------
+# Electorate
+
+
+def _eligible_members(vote: Vote):
+    query = sa.select(Membership).where(
+        Membership.residence_id == vote.residence_id, Membership.deactivated_at.is_(None)
+    )
+    if vote.electorate == Electorate.COMMITTEE:
+        return query.where(Membership.role == Role.COMMITTEE)
+    return query.where(Membership.role.in_(VOTERS))
+
+
+def in_electorate(member: Membership | None, vote: Vote) -> bool:
+    if member is None or not member.is_active or member.residence_id != vote.residence_id:
+        return False
+    if vote.electorate == Electorate.COMMITTEE:
+        return member.role == Role.COMMITTEE
+    return member.role in VOTERS
+
+
+def voter_key(member: Membership, vote: Vote) -> str:
+    """What votes once: the home in a vote per home (a member without a home counts as a
+    home of their own), otherwise the person."""
+    if vote.electorate == Electorate.HOMES and member.home_id is not None:
+        return f"home:{member.home_id}"
+    return f"member:{member.id}"
+
+
+def electorate_size(vote: Vote) -> int:
+    """How many may vote: people, or homes (members without a home count one each)."""
+    if vote.electorate_size is not None:
+        return vote.electorate_size
+    members = _eligible_members(vote).subquery()
+    if vote.electorate == Electorate.HOMES:
+        homes = db.session.scalar(
+            sa.select(sa.func.count(sa.distinct(members.c.home_id))).where(
+                members.c.home_id.is_not(None)
+            )
+        )
+        alone = db.session.scalar(
+            sa.select(sa.func.count()).select_from(members).where(members.c.home_id.is_(None))
+        )
+        return (homes or 0) + (alone or 0)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(members)) or 0
+
+
+def can_cast(member: Membership | None, vote: Vote, now: dt.datetime) -> bool:
+    return vote.is_open(now) and in_electorate(member, vote)
+
+
+# ---------------------------------------------------------------------------------------
+# Casting
+
+
+def _participation(vote: Vote, key: str) -> Participation | None:
+    return db.session.scalar(
+        sa.select(Participation).where(
+            Participation.vote_id == vote.id, Participation.voter_key == key
+        )
+    )
+
+
+def cast(
+    actor: Membership,
+    vote: Vote,
+    choice: str,
+    *,
+    now: dt.datetime,
+    channel: Channel = Channel.ONLINE,
+) -> None:
+    """``actor`` votes ``choice``. A secret ballot is final; a public one may be changed
+    until the close (by the same person: in a vote per home, the home's first voter)."""
+    refresh_status(vote, now)
+    if not vote.is_open(now):
+        raise VoteNotOpen()
+    if not in_electorate(actor, vote):
+        raise NotInElectorate()
+    if choice not in vote.option_keys:
+        raise UnknownChoice(field="choice")
+    key = voter_key(actor, vote)
+    existing = _participation(vote, key)
+    if existing is not None:
+        if existing.membership_id != actor.id:
+            raise HomeAlreadyVoted()
+        if vote.secret:
+            raise AlreadyVoted()
+        ballot = db.session.scalar(
+            sa.select(Ballot).where(Ballot.vote_id == vote.id, Ballot.voter_key == key)
+        )
+        ballot.option, ballot.cast_at = choice, now
+        db.session.flush()
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                Participation(
+                    vote_id=vote.id,
+                    voter_key=key,
+                    membership_id=actor.id,
+                    home_id=actor.home_id if vote.electorate == Electorate.HOMES else None,
+                    channel=channel,
+                )
+            )
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        # Another ballot of the same person (or home) was counted at the same moment.
+        raise (AlreadyVoted() if vote.secret else HomeAlreadyVoted()) from None
+    if vote.secret:
+        # Every counter of the vote is rewritten (+1 on the choice, +0 elsewhere), so that
+        # no counter alone carries this transaction's mark.
+        db.session.execute(
+            sa.update(VoteTally)
+            .where(VoteTally.vote_id == vote.id)
+            .values(count=VoteTally.count + sa.case((VoteTally.option == choice, 1), else_=0))
+        )
+    else:
+        db.session.add(
+            Ballot(
+                vote_id=vote.id, voter_key=key, membership_id=actor.id, option=choice, cast_at=now
+            )
+        )
+    db.session.flush()
+
+
+def has_voted(member: Membership, vote: Vote) -> bool:
+    return _participation(vote, voter_key(member, vote)) is not None
+
+
+# ---------------------------------------------------------------------------------------
+# Closing and results
+
+
+@dataclass
+class Result:
+    counts: dict[str, int]
+    participation: int
+    electorate: int
+    quorum: int  # how many had to take part
+    quorum_met: bool
+    adopted: bool
+    electorate_kind: Electorate
+    majority: Majority
+    abstentions_cast: bool
+
+    @property
+    def cast(self) -> int:
+        """Votes cast (exprimés): pour and contre, and abstentions when they count."""
+        cast = self.counts.get(POUR, 0) + self.counts.get(CONTRE, 0)
+        return cast + (self.counts.get(ABSTENTION, 0) if self.abstentions_cast else 0)
+
+
+def counts(vote: Vote) -> dict[str, int]:
+    if vote.secret:
+        rows = db.session.execute(
+            sa.select(VoteTally.option, VoteTally.count).where(VoteTally.vote_id == vote.id)
+        )
+    else:
+        rows = db.session.execute(
+            sa.select(Ballot.option, sa.func.count())
+            .where(Ballot.vote_id == vote.id)
+            .group_by(Ballot.option)
+        )
+    found = dict(rows.all())
+    return {option: found.get(option, 0) for option in vote.option_keys}
+
+
+def result(vote: Vote) -> Result:
+    found = counts(vote)
+    participation = db.session.scalar(
+        sa.select(sa.func.count()).where(Participation.vote_id == vote.id)
+    )
+    electorate = electorate_size(vote)
+    quorum = math.ceil(vote.quorum_percent * electorate / 100)
+    outcome = Result(
+        counts=found,
+        participation=participation,
+        electorate=electorate,
+        quorum=quorum,
+        quorum_met=participation >= quorum,
+        adopted=False,
+        electorate_kind=vote.electorate,
+        majority=vote.majority,
+        abstentions_cast=vote.abstentions_cast,
+    )
+    pour, contre = found.get(POUR, 0), found.get(CONTRE, 0)
+    if vote.majority == Majority.MORE_FOR_THAN_AGAINST:
+        # Abstentions that count weigh like "contre": pour must beat all the others cast.
+        passed = pour > outcome.cast - pour
+    elif vote.majority == Majority.TWO_THIRDS_OF_CAST:
+        passed = pour > 0 and 3 * pour >= 2 * outcome.cast
+    else:
+        passed = 2 * pour > electorate
+    # A tie is no majority: strict comparisons reject it.
+    outcome.adopted = outcome.quorum_met and passed and pour > contre
+    return outcome
+
+
+FEW_VOTERS = 7  # under this many possible voters, a secret ballot is easily guessed
+
+
+def secrecy_is_weak(vote: Vote, outcome: Result) -> bool:
+    """A secret vote whose secrecy is weak, for the page to warn about: fewer than 7
+    possible voters, or a unanimous result (everyone who took part chose the same, so
+    taking part tells the choice)."""
+    if not vote.secret:
+        return False
+    chosen = [count for count in outcome.counts.values() if count]
+    return outcome.electorate < FEW_VOTERS or (outcome.participation > 0 and len(chosen) == 1)
+
+
+def results_visible(vote: Vote, now: dt.datetime) -> bool:
+    return not vote.results_hidden or vote.is_closed(now)
+
+
+def refresh_status(vote: Vote, now: dt.datetime) -> Vote:
+    """Close ``vote`` if its closing time has passed (called by every reader). The first
+    reader settles the result, freezes the electorate and changes the charter; the UPDATE
+    only matches while the vote is still open, so it happens once."""
+    if vote.closed_at is not None or now < vote.closes_at:
+        return vote
+    size = electorate_size(vote)
+    done = db.session.execute(
+        sa.update(Vote)
+        .where(Vote.id == vote.id, Vote.closed_at.is_(None))
+        .values(closed_at=vote.closes_at, electorate_size=size)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # someone else closed it
+        db.session.refresh(vote)
+        return vote
+    vote.closed_at, vote.electorate_size = vote.closes_at, size
+    outcome = result(vote)
+    vote.adopted = outcome.adopted
+    proposal = vote.proposal
+    if proposal.status == ProposalStatus.VOTING:
+        proposal.status = ProposalStatus.ADOPTED if outcome.adopted else ProposalStatus.REJECTED
+        if outcome.adopted:
+            _apply_to_charter(proposal, vote.closes_at)
+    record("vote.closed", residence_id=vote.residence_id, target=vote, details=_details(outcome))
+    db.session.flush()
+    return vote
+
+
+def _details(outcome: Result) -> str:
+    return ", ".join(f"{k}={v}" for k, v in outcome.counts.items()) + (
+        f"; {outcome.participation}/{outcome.electorate}"
+    )
+
+
+def _apply_to_charter(proposal: Proposal, when: dt.datetime) -> None:
+    if proposal.change == ChangeKind.CREATE:
+        number = (
+            db.session.scalar(
+                sa.select(sa.func.max(Article.number)).where(
+                    Article.residence_id == proposal.residence_id
+                )
+            )
+            or 0
+        ) + 1
+        article = Article(
+            residence_id=proposal.residence_id,
+            number=number,
+            title=proposal.title,
+            text=proposal.rule_text,
+            updated_at=when,
+        )
+        db.session.add(article)
+        proposal.article = article
+        return
+    article = proposal.article
+    proposal.previous_text = article.text
+    if proposal.change == ChangeKind.CHANGE:
+        article.text = proposal.rule_text
+        article.in_force = True
+    else:
+        article.in_force = False
+    article.updated_at = when
+
+
+def charter(residence_id: int) -> list[Article]:
+    """The articles in force, in order."""
+    return list(
+        db.session.scalars(
+            sa.select(Article)
+            .where(Article.residence_id == residence_id, Article.in_force)
+            .order_by(Article.number)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The result in one sentence
+
+
+def _turnout(tw: TimeWords, outcome: Result) -> str:
+    num, total = outcome.participation, outcome.electorate
+    if outcome.electorate_kind == Electorate.HOMES:
+        return tw.ngettext(
+            "%(num)d foyer sur %(total)d a voté",
+            "%(num)d foyers sur %(total)d ont voté",
+            num,
+            total=total,
+        )
+    if outcome.electorate_kind == Electorate.COMMITTEE:
+        return tw.ngettext(
+            "%(num)d membre du comité sur %(total)d a voté",
+            "%(num)d membres du comité sur %(total)d ont voté",
+            num,
+            total=total,
+        )
+    return tw.ngettext(
+        "%(num)d habitant sur %(total)d a voté",
+        "%(num)d habitants sur %(total)d ont voté",
+        num,
+        total=total,
+    )
+
+
+def _quorum(tw: TimeWords, outcome: Result) -> str:
+    if outcome.quorum == 0:
+        return tw.gettext("sans quorum")
+    if outcome.quorum_met:
+        return tw.gettext("le quorum de %(num)d est atteint", num=outcome.quorum)
+    return tw.gettext("le quorum de %(num)d n'est pas atteint", num=outcome.quorum)
+
+
+def rule_words(
+    tw: TimeWords, majority: Majority, abstentions_cast: bool, electorate: int, *, ahead=False
+) -> str:
+    """The majority rule in plain words: after the vote ("il fallait plus de pour que de
+    contre"), or before it when ``ahead`` ("il faut plus de pour que de contre")."""
+    if majority == Majority.MORE_FOR_THAN_AGAINST:
+        if abstentions_cast:
+            if ahead:
+                return tw.gettext("il faut plus de pour que de contre et d'abstentions réunis")
+            return tw.gettext("il fallait plus de pour que de contre et d'abstentions réunis")
+        if ahead:
+            return tw.gettext("il faut plus de pour que de contre")
+        return tw.gettext("il fallait plus de pour que de contre")
+    if majority == Majority.TWO_THIRDS_OF_CAST:
+        if abstentions_cast:
+            if ahead:
+                return tw.gettext("il faut au moins deux tiers de pour, abstentions comprises")
+            return tw.gettext("il fallait au moins deux tiers de pour, abstentions comprises")
+        if ahead:
+            return tw.gettext("il faut au moins deux tiers de pour parmi les pour et les contre")
+        return tw.gettext("il fallait au moins deux tiers de pour parmi les pour et les contre")
+    if ahead:
+        return tw.gettext(
+            "il faut que plus de la moitié des %(total)d votants possibles votent pour",
+            total=electorate,
+        )
+    return tw.gettext(
+        "il fallait que plus de la moitié des %(total)d votants possibles votent pour",
+        total=electorate,
+    )
+
+
+def settings_words(tw: TimeWords, vote: Vote) -> list[str]:
+    """The vote's settings in plain words, for voters to read before they vote ("Il faut
+    qu'au moins 20 foyers votent.")."""
+    size = electorate_size(vote)
+    quorum = math.ceil(vote.quorum_percent * size / 100)
+    if vote.electorate == Electorate.HOMES:
+        said = [tw.gettext("Chaque foyer a une voix : la première personne du foyer qui vote.")]
+        need = tw.ngettext(
+            "Il faut qu'au moins %(num)d foyer sur %(total)d vote.",
+            "Il faut qu'au moins %(num)d foyers sur %(total)d votent.",
+            quorum,
+            total=size,
+        )
+    elif vote.electorate == Electorate.COMMITTEE:
+        said = [tw.gettext("Seuls les membres du comité votent.")]
+        need = tw.ngettext(
+            "Il faut qu'au moins %(num)d membre du comité sur %(total)d vote.",
+            "Il faut qu'au moins %(num)d membres du comité sur %(total)d votent.",
+            quorum,
+            total=size,
+        )
+    else:
+        said = [tw.gettext("Chaque habitant a une voix.")]
+        need = tw.ngettext(
+            "Il faut qu'au moins %(num)d habitant sur %(total)d vote.",
+            "Il faut qu'au moins %(num)d habitants sur %(total)d votent.",
+            quorum,
+            total=size,
+        )
+    said.append(need if quorum else tw.gettext("Il n'y a pas de nombre minimum de votants."))
+    rule = rule_words(tw, vote.majority, vote.abstentions_cast, size, ahead=True)
+    said.append(tw.gettext("Pour que la règle soit adoptée, %(rule)s.", rule=rule))
+    if vote.secret:
+        said.append(
+            tw.gettext(
+                "Le vote est secret : personne ne peut savoir ce que vous avez choisi. "
+                "Une fois confirmé, votre vote ne se change plus."
+            )
+        )
+    else:
+        said.append(
+            tw.gettext(
+                "Le vote est public : les autres votants voient ce que vous avez choisi. "
+                "Vous pouvez changer d'avis jusqu'à la clôture."
+            )
+        )
+    if vote.results_hidden:
+        said.append(tw.gettext("Les résultats seront connus à la clôture."))
+    return said
+
+
+def summary(tw: TimeWords, outcome: Result) -> str:
+    """ "Adopté : 14 pour, 5 contre, 3 abstentions ; 22 foyers sur 40 ont voté, le quorum de
+    20 est atteint ; il fallait plus de pour que de contre"."""
+    c = outcome.counts
+    return tw.gettext(
+        "%(verdict)s : %(pour)s, %(contre)s, %(abstentions)s ; %(turnout)s, %(quorum)s ; %(rule)s",
+        verdict=tw.gettext("Adopté") if outcome.adopted else tw.gettext("Rejeté"),
+        pour=tw.ngettext("%(num)d pour", "%(num)d pour", c.get(POUR, 0)),
+        contre=tw.ngettext("%(num)d contre", "%(num)d contre", c.get(CONTRE, 0)),
+        abstentions=tw.ngettext("%(num)d abstention", "%(num)d abstentions", c.get(ABSTENTION, 0)),
+        turnout=_turnout(tw, outcome),
+        quorum=_quorum(tw, outcome),
+        rule=rule_words(tw, outcome.majority, outcome.abstentions_cast, outcome.electorate),
+    )
