@@ -40,8 +40,9 @@ from app.core.recurrence import Weekly
 from app.core.timeutils import Period, to_local, to_utc
 from app.extensions import db
 from app.messages import services as messages
-from app.residences.models import Membership, Residence
+from app.residences.models import Home, Membership, Residence
 from app.rooms.models import Room
+from app.users.models import User
 
 CONFIRMED, WAITING, LEFT = (
     RegistrationStatus.CONFIRMED,
@@ -701,9 +702,21 @@ def _cancelled_words(activity: Activity):
 # Reading
 
 
+@dataclass(frozen=True, slots=True)
+class MyPlace:
+    """A person's own registration to an activity (a place or the waiting list), as its
+    pages say it: what ``waiting_position`` needs, without loading the registration."""
+
+    activity_id: int
+    role: RegistrationRole
+    status: RegistrationStatus
+    queue_number: int
+
+
 @dataclass
 class Places:
-    """How full an activity is: places taken and people waiting, per role."""
+    """How full an activity is: places taken and people waiting, per role; and, when asked
+    for someone, their own registration (``mine``: None when they have none)."""
 
     capacity: int
     confirmed: int = 0
@@ -711,6 +724,7 @@ class Places:
     helper_places: int = 0
     helpers: int = 0
     helpers_waiting: int = 0
+    mine: MyPlace | None = None
 
     @property
     def free(self) -> int:
@@ -721,26 +735,40 @@ class Places:
         return max(self.helper_places - self.helpers, 0)
 
 
-def _count_rows(activity_ids: list[int]) -> dict[int, Counter]:
+def _count_rows(
+    activity_ids: list[int], member_id: int | None
+) -> tuple[dict[int, Counter], dict[int, MyPlace]]:
+    """The registrations of each activity by role and status; and ``member_id``'s own (its
+    queue number is the only one in its group, so the group's largest of "theirs or null")."""
+    theirs = (
+        sa.func.max(sa.case((Registration.membership_id == member_id, Registration.queue_number)))
+        if member_id is not None
+        else sa.null()
+    )
     rows = db.session.execute(
         sa.select(
             Registration.activity_id,
             Registration.role,
             Registration.status,
             sa.func.count(Registration.id),
+            theirs,
         )
         .where(Registration.activity_id.in_(activity_ids), Registration.status != LEFT)
         .group_by(Registration.activity_id, Registration.role, Registration.status)
     )
     counts: dict[int, Counter] = {}
-    for activity_id, role, status, count in rows:
+    mine: dict[int, MyPlace] = {}
+    for activity_id, role, status, count, queue_number in rows:
         counts.setdefault(activity_id, Counter())[(role, status)] = count
-    return counts
+        if queue_number is not None:
+            mine[activity_id] = MyPlace(activity_id, role, status, queue_number)
+    return counts, mine
 
 
-def places_of(activities: list[Activity]) -> dict[int, Places]:
-    """Places of each activity, in one query."""
-    counts = _count_rows([a.id for a in activities]) if activities else {}
+def places_of(activities: list[Activity], member: Membership | None = None) -> dict[int, Places]:
+    """Places of each activity, and ``member``'s own registration to it, in one query."""
+    ids = [a.id for a in activities]
+    counts, mine = _count_rows(ids, member.id if member else None) if ids else ({}, {})
     result = {}
     for activity in activities:
         c = counts.get(activity.id, Counter())
@@ -751,6 +779,7 @@ def places_of(activities: list[Activity]) -> dict[int, Places]:
             helper_places=activity.helper_places,
             helpers=c[(HELPER, CONFIRMED)],
             helpers_waiting=c[(HELPER, WAITING)],
+            mine=mine.get(activity.id),
         )
     return result
 
@@ -786,7 +815,7 @@ def registrations_of(member: Membership, activity_ids: list[int]) -> dict[int, R
     return {r.activity_id: r for r in rows}
 
 
-def waiting_position(registration: Registration) -> int | None:
+def waiting_position(registration: Registration | MyPlace) -> int | None:
     """1 for the first in line; None for someone who is not waiting."""
     if registration.status != WAITING:
         return None
@@ -815,6 +844,70 @@ def active_registrations(activity: Activity) -> list[Registration]:
             .order_by(Registration.status, Registration.role, Registration.queue_number)
         )
     )
+
+
+# What an activity's page shows with it, loaded in the same query: its room, its series, the
+# resident who organises it.
+PAGE_OPTIONS = (
+    joinedload(Activity.room),
+    joinedload(Activity.series),
+    joinedload(Activity.organiser).joinedload(Membership.user),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone of the residence as the coordinator's page of an activity lists them: plain
+    values (a hundred names cost no objects). ``role``, ``status`` and ``on_behalf`` are
+    None for someone not registered."""
+
+    membership_id: int
+    name: str
+    home: str | None  # the label of their home
+    role: RegistrationRole | None
+    status: RegistrationStatus | None
+    on_behalf: bool | None  # registered by someone else (the coordination)
+
+
+def people_of(activity: Activity) -> tuple[list[Person], list[Person]]:
+    """For the coordinator's page, in one query: everyone registered (as
+    ``active_registrations``: with a place, then the waiting list, each in its order), and
+    the active members of the residence who are not, by name (to register one of them)."""
+    registered = sa.and_(
+        Registration.membership_id == Membership.id,
+        Registration.activity_id == activity.id,
+        Registration.status != LEFT,
+    )
+    rows = db.session.execute(
+        sa.select(
+            Membership.id,
+            User.full_name,
+            Home.label,
+            Registration.role,
+            Registration.status,
+            Registration.registered_by_id != Membership.user_id,
+        )
+        .select_from(Membership)
+        .join(User, Membership.user_id == User.id)
+        .outerjoin(Home, Membership.home_id == Home.id)
+        .outerjoin(Registration, registered)
+        .where(
+            Membership.residence_id == activity.residence_id,
+            sa.or_(Membership.deactivated_at.is_(None), Registration.id.is_not(None)),
+        )
+        .order_by(
+            Registration.id.is_(None),
+            Registration.status,
+            Registration.role,
+            Registration.queue_number,
+            sa.func.lower(User.full_name),
+        )
+    )
+    people = [
+        Person(id_, name, home, role, status, None if status is None else bool(on_behalf))
+        for id_, name, home, role, status, on_behalf in rows
+    ]
+    return [p for p in people if p.status is not None], [p for p in people if p.status is None]
 
 
 def feed_registrations(user_id: int) -> list[Registration]:

@@ -25,12 +25,13 @@ def load_current_residence() -> None:
     g.residence = membership.residence
 
 
-def get_in_residence_or_404(model, object_id: int):
-    """Load ``model`` by id only if it belongs to the current residence, else 404."""
+def get_in_residence_or_404(model, object_id: int, *, options=()):
+    """Load ``model`` by id only if it belongs to the current residence, else 404.
+    ``options``: loader options (what the page shows with it, in the same query)."""
     residence = g.get("residence")
     if residence is None:
         abort(404)
-    obj = db.session.get(model, object_id)
+    obj = db.session.get(model, object_id, options=options)
     if obj is None or obj.residence_id != residence.id:
         abort(404)
     return obj
