@@ -78,7 +78,6 @@ def _detail_context(activity: Activity, **forms):
         "position": services.waiting_position(registration) if registration else None,
         "now": utcnow(),
         "join_form": forms.get("join_form") or JoinForm(),
-        "leave_form": JoinForm(),
     }
     if has_role(Role.COORDINATOR):
         people, others = services.people_of(activity)
@@ -94,6 +93,8 @@ def _detail_context(activity: Activity, **forms):
         )
         context.update(
             people=people,
+            coming=[p for p in people if p.status == RegistrationStatus.CONFIRMED],
+            waiting=[p for p in people if p.status == RegistrationStatus.WAITING],
             join_for_form=join_for,
             places_form=places_form,
             cancel_form=forms.get("cancel_form") or CancelActivityForm(),
