@@ -32,7 +32,7 @@ from app.activities.models import (
 from app.bookings import services as bookings
 from app.bookings.models import ACTIVE_STATUSES, Booking, Origin, OriginKind
 from app.core.audit import record
-from app.core.db import utcnow
+from app.core.db import built_once, utcnow
 from app.core.errors import Conflict, DomainError, NotAllowed
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
@@ -735,27 +735,37 @@ class Places:
         return max(self.helper_places - self.helpers, 0)
 
 
-def _count_rows(
-    activity_ids: list[int], member_id: int | None
-) -> tuple[dict[int, Counter], dict[int, MyPlace]]:
-    """The registrations of each activity by role and status; and ``member_id``'s own (its
-    queue number is the only one in its group, so the group's largest of "theirs or null")."""
-    theirs = (
-        sa.func.max(sa.case((Registration.membership_id == member_id, Registration.queue_number)))
-        if member_id is not None
-        else sa.null()
+@built_once
+def _count_query(with_member: bool):
+    """The registrations of each activity by role and status; and, ``with_member``, that
+    person's own (its queue number is the only one in its group, so the group's largest of
+    "theirs or null")."""
+    theirs = sa.case(
+        (Registration.membership_id == sa.bindparam("member_id"), Registration.queue_number)
     )
-    rows = db.session.execute(
+    return (
         sa.select(
             Registration.activity_id,
             Registration.role,
             Registration.status,
             sa.func.count(Registration.id),
-            theirs,
+            sa.func.max(theirs) if with_member else sa.null(),
         )
-        .where(Registration.activity_id.in_(activity_ids), Registration.status != LEFT)
+        .where(
+            Registration.activity_id.in_(sa.bindparam("ids", expanding=True)),
+            Registration.status != LEFT,
+        )
         .group_by(Registration.activity_id, Registration.role, Registration.status)
     )
+
+
+def _count_rows(
+    activity_ids: list[int], member_id: int | None
+) -> tuple[dict[int, Counter], dict[int, MyPlace]]:
+    values = {"ids": activity_ids}
+    if member_id is not None:
+        values["member_id"] = member_id
+    rows = db.session.execute(_count_query(member_id is not None), values)
     counts: dict[int, Counter] = {}
     mine: dict[int, MyPlace] = {}
     for activity_id, role, status, count, queue_number in rows:
@@ -787,17 +797,21 @@ def places_of(activities: list[Activity], member: Membership | None = None) -> d
 def programme(residence_id: int, *, start: dt.datetime, end: dt.datetime) -> list[Activity]:
     """The residence's activities that end after ``start`` and begin before ``end``, in
     order (cancelled ones too: the programme says they are cancelled)."""
-    return list(
-        db.session.scalars(
-            sa.select(Activity)
-            .options(joinedload(Activity.room))
-            .where(
-                Activity.residence_id == residence_id,
-                Activity.starts_at < end,
-                Activity.ends_at > start,
-            )
-            .order_by(Activity.starts_at, Activity.id)
+    values = {"residence_id": residence_id, "start": start, "end": end}
+    return list(db.session.scalars(_programme_query(), values))
+
+
+@built_once
+def _programme_query():
+    return (
+        sa.select(Activity)
+        .options(joinedload(Activity.room))
+        .where(
+            Activity.residence_id == sa.bindparam("residence_id"),
+            Activity.starts_at < sa.bindparam("end"),
+            Activity.ends_at > sa.bindparam("start"),
         )
+        .order_by(Activity.starts_at, Activity.id)
     )
 
 
@@ -846,13 +860,19 @@ def active_registrations(activity: Activity) -> list[Registration]:
     )
 
 
-# What an activity's page shows with it, loaded in the same query: its room, its series, the
-# resident who organises it.
-PAGE_OPTIONS = (
-    joinedload(Activity.room),
-    joinedload(Activity.series),
-    joinedload(Activity.organiser).joinedload(Membership.user),
-)
+@built_once
+def page_query():
+    """An activity by the bind parameter ``id`` with what its page shows, in one query: its
+    room, its series, the resident who organises it."""
+    return (
+        sa.select(Activity)
+        .options(
+            joinedload(Activity.room),
+            joinedload(Activity.series),
+            joinedload(Activity.organiser).joinedload(Membership.user),
+        )
+        .where(Activity.id == sa.bindparam("id"))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -873,12 +893,22 @@ def people_of(activity: Activity) -> tuple[list[Person], list[Person]]:
     """For the coordinator's page, in one query: everyone registered (as
     ``active_registrations``: with a place, then the waiting list, each in its order), and
     the active members of the residence who are not, by name (to register one of them)."""
+    values = {"activity_id": activity.id, "residence_id": activity.residence_id}
+    people = [
+        Person(id_, name, home, role, status, None if status is None else bool(on_behalf))
+        for id_, name, home, role, status, on_behalf in db.session.execute(_people_query(), values)
+    ]
+    return [p for p in people if p.status is not None], [p for p in people if p.status is None]
+
+
+@built_once
+def _people_query():
     registered = sa.and_(
         Registration.membership_id == Membership.id,
-        Registration.activity_id == activity.id,
+        Registration.activity_id == sa.bindparam("activity_id"),
         Registration.status != LEFT,
     )
-    rows = db.session.execute(
+    return (
         sa.select(
             Membership.id,
             User.full_name,
@@ -892,7 +922,7 @@ def people_of(activity: Activity) -> tuple[list[Person], list[Person]]:
         .outerjoin(Home, Membership.home_id == Home.id)
         .outerjoin(Registration, registered)
         .where(
-            Membership.residence_id == activity.residence_id,
+            Membership.residence_id == sa.bindparam("residence_id"),
             sa.or_(Membership.deactivated_at.is_(None), Registration.id.is_not(None)),
         )
         .order_by(
@@ -903,11 +933,6 @@ def people_of(activity: Activity) -> tuple[list[Person], list[Person]]:
             sa.func.lower(User.full_name),
         )
     )
-    people = [
-        Person(id_, name, home, role, status, None if status is None else bool(on_behalf))
-        for id_, name, home, role, status, on_behalf in rows
-    ]
-    return [p for p in people if p.status is not None], [p for p in people if p.status is None]
 
 
 def feed_registrations(user_id: int) -> list[Registration]:

@@ -111,7 +111,7 @@ def _detail_page(activity: Activity, **forms):
 @bp.get("/<int:activity_id>")
 @login_required
 def detail(activity_id: int):
-    activity = get_in_residence_or_404(Activity, activity_id, options=services.PAGE_OPTIONS)
+    activity = get_in_residence_or_404(Activity, activity_id, query=services.page_query())
     return _detail_page(activity)
 
 
