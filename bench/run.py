@@ -57,6 +57,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 RESIDENT_TARGET = 0.25
 HEALTHZ_TARGET = 0.5
 MAX_QUERIES_BEFORE_VIEW = 2
+MAX_QUERIES = 10  # in all, for any page
 DATE_AHEAD_DAYS = 10  # the page of one day, about ten days ahead
 # The bookings of these days (from today: yesterday, today, tomorrow, the day ahead) are
 # inserted first: the pages' query counts with them must not grow with a year of bookings.
@@ -113,24 +114,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # Data: the only part of the benchmark that knows the app's models and services.
 
 
-HOUSEHOLDS = 8  # residents (one home each) who share the bookings
+RESIDENTS = 100  # residents of the residence, one home each: the activities' people
+HOUSEHOLDS = 8  # the first residents, who share the bookings
+# The activities: gentle gym every Tuesday in a room for a year to come; from the "year" on,
+# the garden every Saturday (half a year past, half to come) and an outing every four weeks.
+# The session measured is the next gym session, opened wider: RESIDENTS registered for
+# MEASURED_PLACES places (the others wait). A few of them are registered from the "few" on.
+GYM_PLACES, MEASURED_PLACES, GARDEN_PLACES, OUTING_PLACES = 20, 80, 12, 8
+FEW_REGISTERED = 5  # on the measured session (and some on the next sessions) in "few"
+SEED = 20261201  # the spread of registrations is the same at every run
 
 
 @dataclass
 class Setup:
     room_id: int
+    activity_id: int  # the session with RESIDENTS registered
     timezone: str
     logins: dict[str, str]  # role -> username
     bookings: list[list[dict]]  # [those of FEW_DAYS, all the others]: rows for insert_bookings
     insert_bookings: Callable[[list[dict]], None]
+    add_activities: list[Callable[[], None]]  # ["few", "year"]: registrations, more series
+    activities: Counter = field(default_factory=Counter)  # what add_activities made
 
 
 def create_data(app, days: int, per_day: int) -> Setup:
-    """Creates a residence, its coordinator, ``HOUSEHOLDS`` residents in their own homes and a
-    room open 08:00-22:00 every day, and prepares (without inserting them) ``per_day``
-    confirmed two-hour bookings a day from 08:00 over ``days`` days centred on today (half of
-    them past, half to come), by the households in turn: those of a few days first (see
-    ``FEW_DAYS``), then the others.
+    """Creates a residence, its coordinator, ``RESIDENTS`` residents in their own homes, a
+    room open 08:00-22:00 every day and a room for activities, and prepares (without
+    inserting them) ``per_day`` confirmed two-hour bookings a day from 08:00 over ``days``
+    days centred on today (half of them past, half to come), by the first ``HOUSEHOLDS``
+    households in turn: those of a few days first (see ``FEW_DAYS``), then the others.
+
+    The activities, through the services: a weekly gym series for a year to come is planned
+    now (nobody registered yet); ``add_activities`` then registers a few people (the
+    resident who logs in first), and for the year the garden and outing series and
+    everyone else (``RESIDENTS`` on the measured session, a spread on the others, the roll
+    call of the past sessions).
 
     Everything that depends on the app's models and services is here."""
     from zoneinfo import ZoneInfo
@@ -156,29 +174,31 @@ def create_data(app, days: int, per_day: int) -> Setup:
         )
         coordination = Membership(user=coordinator, residence=residence, role=Role.COORDINATOR)
         db.session.add(coordination)
-        households = []
-        for n in range(HOUSEHOLDS):
+        residents = []
+        for n in range(RESIDENTS):
             resident = User(
                 username=f"bench.{n}.{tag}",
                 full_name=f"Habitant·e {n}",
                 password_hash=password_hash,
             )
             home = Home(residence=residence, label=f"B{n:02d}")
-            db.session.add(
-                Membership(user=resident, residence=residence, role=Role.RESIDENT, home=home)
+            membership = Membership(
+                user=resident, residence=residence, role=Role.RESIDENT, home=home
             )
-            households.append((resident, home))
+            db.session.add(membership)
+            residents.append((resident, home, membership))
         db.session.flush()
-        room = create_room(
-            coordination,
-            name="Salle commune",
-            openings=[(day, dt.time(8), dt.time(22)) for day in range(7)],
-        )
+        every_day = [(day, dt.time(8), dt.time(22)) for day in range(7)]
+        room = create_room(coordination, name="Salle commune", openings=every_day)
+        gym_room = create_room(coordination, name="Salle d'activités", openings=every_day)
         db.session.commit()
-        ids = [(user.id, home.id) for user, home in households]
+        ids = [(user.id, home.id) for user, home, _ in residents[:HOUSEHOLDS]]
+        people = [membership.id for _, _, membership in residents]
+        coordination_id = coordination.id
         residence_id, room_id, unit_id = residence.id, room.id, room.units[0].id
+        gym_room_id = gym_room.id
         timezone, buffer = residence.timezone, dt.timedelta(minutes=room.buffer_minutes)
-        logins = {"resident": households[0][0].username, "coordinator": coordinator.username}
+        logins = {"resident": residents[0][0].username, "coordinator": coordinator.username}
         db.session.remove()
 
     tz = ZoneInfo(timezone)
@@ -222,13 +242,200 @@ def create_data(app, days: int, per_day: int) -> Setup:
             db.session.commit()
             db.session.remove()
 
+    activities = Counter()
+    try:
+        gym_ids = _plan_gym(app, coordination_id, gym_room_id, today, activities)
+    except Exception as error:  # the services refused: out of step with the app
+        raise BenchError(f"create_data: the gym series could not be planned: {error!r}") from error
+    measured = gym_ids[0]
+    few_steps, year_steps = _registrations(app, coordination_id, people, gym_ids, today, activities)
+
     return Setup(
         room_id=room_id,
+        activity_id=measured,
         timezone=timezone,
         logins=logins,
         bookings=[few, rest],
         insert_bookings=insert_bookings,
+        add_activities=[few_steps, year_steps],
+        activities=activities,
     )
+
+
+def _next_weekday(today: dt.date, weekday: int) -> dt.date:
+    """The next ``weekday`` (0 = Monday), tomorrow at the earliest."""
+    return today + dt.timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def _local_period(tz, day: dt.date, start: int, end: int):
+    from app.core.timeutils import Period
+
+    return Period.from_local(
+        dt.datetime.combine(day, dt.time(start)), dt.datetime.combine(day, dt.time(end)), tz
+    )
+
+
+def _plan_gym(app, coordination_id: int, gym_room_id: int, today, counts: Counter) -> list[int]:
+    """The gym every Tuesday for a year to come (each session books the room), and the first
+    session opened to ``MEASURED_PLACES``. Returns the sessions' ids in order."""
+    from app.activities import services as activities
+    from app.activities.models import Category, OrganiserKind, PlaceKind
+    from app.extensions import db
+    from app.residences.models import Membership
+    from app.rooms.models import Room
+
+    with app.app_context():
+        coordination = db.session.get(Membership, coordination_id)
+        tz = coordination.residence.tz
+        tuesday = _next_weekday(today, 1)
+        _series, sessions = activities.create_series(
+            coordination,
+            activities.Plan(
+                title="Gym douce",
+                category=Category.ANIMATION,
+                period=_local_period(tz, tuesday, 10, 11),
+                capacity=GYM_PLACES,
+                place_kind=PlaceKind.ROOM,
+                room=db.session.get(Room, gym_room_id),
+                description="Étirements et équilibre, sur une chaise ou debout.",
+                organiser_kind=OrganiserKind.PARTNER,
+                partner_name="Association Siel Bleu",
+                step_free=True,
+                seated=True,
+                hearing_loop=True,
+            ),
+            every=1,
+            until=tuesday + dt.timedelta(weeks=51),
+        )
+        activities.change_places(
+            coordination, sessions[0], capacity=MEASURED_PLACES, helper_places=0
+        )
+        db.session.commit()
+        ids = [session.id for session in sessions]
+        db.session.remove()
+    counts["sessions"] += len(ids)
+    return ids
+
+
+def _registrations(app, coordination_id, people, gym_ids, today, counts: Counter):
+    """The two steps that fill the activities: "few", then "year"."""
+    import random
+
+    def few() -> None:
+        from app.activities import services as activities
+        from app.activities.models import Activity
+        from app.extensions import db
+        from app.residences.models import Membership
+
+        with app.app_context():
+            coordination = db.session.get(Membership, coordination_id)
+            members = [db.session.get(Membership, person) for person in people[:FEW_REGISTERED]]
+            # The resident who logs in first, then a few; one registered by the coordination.
+            for week, activity_id in enumerate(gym_ids[:4]):
+                activity = db.session.get(Activity, activity_id)
+                for n, member in enumerate(members[: FEW_REGISTERED - week]):
+                    by_proxy = n == FEW_REGISTERED - 1
+                    activities.register(
+                        coordination if by_proxy else member,
+                        activity,
+                        for_member=member if by_proxy else None,
+                    )
+                    counts["registrations"] += 1
+            db.session.commit()
+            db.session.remove()
+
+    def year() -> None:
+        from app.activities import services as activities
+        from app.activities.models import Activity, Category, Effort, OrganiserKind, PlaceKind
+        from app.extensions import db
+        from app.residences.models import Membership
+
+        chance = random.Random(SEED)
+        with app.app_context():
+            coordination = db.session.get(Membership, coordination_id)
+            members = {person: db.session.get(Membership, person) for person in people}
+            tz = coordination.residence.tz
+            saturday = _next_weekday(today, 5) - dt.timedelta(weeks=26)
+            _series, gardens = activities.create_series(
+                coordination,
+                activities.Plan(
+                    title="Jardin partagé",
+                    category=Category.GARDEN,
+                    period=_local_period(tz, saturday, 10, 12),
+                    capacity=GARDEN_PLACES,
+                    helper_places=2,
+                    place_kind=PlaceKind.GARDEN,
+                    description="Planter, tailler, arroser : chacun à son rythme.",
+                    organiser_kind=OrganiserKind.RESIDENT,
+                    organiser=members[people[1]],
+                    step_free=True,
+                    effort=Effort.MODERATE,
+                ),
+                every=1,
+                until=saturday + dt.timedelta(weeks=51),
+            )
+            friday = _next_weekday(today, 4) - dt.timedelta(weeks=24)
+            _series, outings = activities.create_series(
+                coordination,
+                activities.Plan(
+                    title="Sortie au marché",
+                    category=Category.OUTING,
+                    period=_local_period(tz, friday, 9, 11),
+                    capacity=OUTING_PLACES,
+                    place_kind=PlaceKind.OUTSIDE,
+                    address="Marché de la place du Général-de-Gaulle",
+                    effort=Effort.MODERATE,
+                ),
+                every=4,
+                until=friday + dt.timedelta(weeks=50),
+            )
+            counts["sessions"] += len(gardens) + len(outings)
+            db.session.commit()
+            now = dt.datetime.now(dt.UTC)
+
+            def join(activity, member, *, helper=False) -> None:
+                # A past session: they joined two days before it, and the roll call was made.
+                past = activity.starts_at <= now
+                before = activity.starts_at - dt.timedelta(days=2) if past else None
+                activities.register(member, activity, as_helper=helper, now=before)
+                counts["registrations"] += 1
+                if past and chance.random() < 0.9:
+                    activities.mark_attendance(
+                        coordination,
+                        activity,
+                        member,
+                        chance.random() < 0.85,
+                        now=activity.starts_at + dt.timedelta(hours=1),
+                    )
+                    counts["attendances"] += 1
+
+            # The measured session: everyone (the few are already registered), some waiting.
+            measured = db.session.get(Activity, gym_ids[0])
+            for person in people[FEW_REGISTERED:]:
+                join(measured, members[person])
+            # The others: a realistic spread; the resident who logs in goes to the garden.
+            spread = [
+                *((gym, 8, GYM_PLACES + 3) for gym in gym_ids[1:]),
+                *((garden, 4, GARDEN_PLACES + 3) for garden in (g.id for g in gardens)),
+                *((outing, 3, OUTING_PLACES + 2) for outing in (o.id for o in outings)),
+            ]
+            for activity_id, least, most in spread:
+                activity = db.session.get(Activity, activity_id)
+                already = {r.membership_id for r in activities.active_registrations(activity)}
+                chosen = chance.sample(people[1:], chance.randint(least, most))
+                if activity.category == Category.GARDEN:
+                    chosen = [people[0], *chosen]
+                for person in chosen:
+                    if person not in already:
+                        join(activity, members[person])
+                if activity.helper_places:
+                    for person in chance.sample(people[50:], chance.randint(0, 3)):
+                        if person not in chosen and person not in already:
+                            join(activity, members[person], helper=True)
+                db.session.commit()
+            db.session.remove()
+
+    return few, year
 
 
 # ---------------------------------------------------------------------------------------
@@ -496,6 +703,11 @@ class Page:
         return max(max(load.before_view, default=0) for load in self.phases.values())
 
     @property
+    def most_queries(self) -> int:
+        """The most SQL queries in all a request of the page made."""
+        return max(max(load.queries, default=0) for load in self.phases.values())
+
+    @property
     def grows(self) -> bool:
         """More queries with a year of bookings than with a few days of them."""
         year, few = self.queries("year"), self.queries("few")
@@ -530,6 +742,7 @@ class Page:
 
 def pages_to_measure(setup: Setup) -> list[Page]:
     room = f"/rooms/{setup.room_id}"
+    activity = f"/activities/{setup.activity_id}"
     from zoneinfo import ZoneInfo
 
     ahead = dt.datetime.now(ZoneInfo(setup.timezone)).date() + dt.timedelta(DATE_AHEAD_DAYS)
@@ -542,11 +755,17 @@ def pages_to_measure(setup: Setup) -> list[Page]:
         f"{room}/week",
         "/bookings",
         "/me",
+        "/activities",
+        activity,
     ]
     return [
         Page("/healthz", "anonymous", "/healthz", HEALTHZ_TARGET),
         *(Page(path, "resident", path, RESIDENT_TARGET) for path in resident),
         Page(f"{room}/week", "coordinator", f"{room}/week", RESIDENT_TARGET),
+        # The coordinator's programme has their buttons; their activity page lists everyone
+        # registered (RESIDENTS in the year) and the forms to register someone, change the
+        # places, cancel.
+        *(Page(path, "coordinator", path, RESIDENT_TARGET) for path in ("/activities", activity)),
         # Inside the app, no target: its distance to the bare hello is what every request pays
         # before its view (session, user, hooks), and the query counts of that alone.
         Page("/bench/hello (in the app)", "resident", "/bench/hello", None),
@@ -584,6 +803,10 @@ def check(pages: list[Page], args) -> tuple[list[str], list[str]]:
             problems.append(
                 f"{name}: {page.before_view} SQL queries before the view (at most "
                 f"{MAX_QUERIES_BEFORE_VIEW}: the request hooks and loading the user)"
+            )
+        if page.most_queries > MAX_QUERIES:
+            problems.append(
+                f"{name}: {page.most_queries} SQL queries (at most {MAX_QUERIES} for a page)"
             )
         if page.fast_enough is False:
             message = f"{name}: {page.ratio:.2f} x the bare hello, below its target {page.target:g}"
@@ -640,6 +863,8 @@ def table_rows(pages: list[Page]) -> list[list[str]]:
             result.append("N+1")
         if page.before_view > MAX_QUERIES_BEFORE_VIEW:
             result.append(f"SQL>{MAX_QUERIES_BEFORE_VIEW}")
+        if page.most_queries > MAX_QUERIES:
+            result.append(f"SQL>{MAX_QUERIES}")
         if page.fast_enough is False:
             result.append("MISS")
         cells.append(" ".join(result) or ("OK" if page.target is not None else "info"))
@@ -857,9 +1082,18 @@ def run(args) -> int:
                 page.request = request_bytes(app_server.address, page.path, cookies[page.role])
             hello = request_bytes(hello_server.address, "/hello")
             times = 2 * args.workers * max(1, args.server_threads or 1)
-            # Query counts: the room empty, with the bookings of a few days, with all of them.
-            for phase, batch in zip(PHASES, [[], *setup.bookings], strict=True):
+            # Query counts: the room empty, with the bookings of a few days, with all of them
+            # (and the activities: nobody registered, a few people, the year).
+            steps = [None, *setup.add_activities]
+            for phase, batch, step in zip(PHASES, [[], *setup.bookings], steps, strict=True):
                 setup.insert_bookings(batch)
+                if step is not None:
+                    try:
+                        step()
+                    except Exception as error:  # the services refused: out of step
+                        raise BenchError(
+                            f"create_data: the activities ({phase}): {error!r}"
+                        ) from error
                 for page in pages:
                     page.phases[phase] = probe(app_server.address, page.request, times)
             ours = {os.getpid(), app_server.process.pid, hello_server.process.pid}
@@ -876,10 +1110,17 @@ def run(args) -> int:
 
     bookings = sum(len(batch) for batch in setup.bookings)
     hello_rates = [run.hello_rps for page in pages for run in page.runs]
+    made = setup.activities
+    activity_words = (
+        f"{made['sessions']} activity sessions, {made['registrations']} registrations "
+        f"({RESIDENTS} on activity {setup.activity_id}, {MEASURED_PLACES} places), "
+        f"{made['attendances']} marked at the roll call"
+    )
     summary = (
         f"{started:%Y-%m-%d}, {database.split(' (')[0]}, {machine()}; gunicorn "
         f"{args.workers} {args.worker_class} workers, {args.threads} client threads, "
-        f"{args.rounds} x {args.seconds:g} s; {bookings} bookings over {args.days} days"
+        f"{args.rounds} x {args.seconds:g} s; {bookings} bookings over {args.days} days; "
+        f"{activity_words}"
     )
     print(
         f"\nBenchmark of {started:%Y-%m-%d %H:%M %Z}: {database}\n"
@@ -898,6 +1139,8 @@ def run(args) -> int:
         f"room {setup.room_id}: empty, then 'few': {len(setup.bookings[0])} bookings on "
         f"yesterday, today, tomorrow and in {DATE_AHEAD_DAYS} days (those in the {args.days} "
         f"days), then 'year': all {bookings} over {args.days} days\n"
+        f"activities: 'empty': the gym every Tuesday for a year, nobody registered; 'few': "
+        f"{FEW_REGISTERED} people on the next sessions; 'year': {activity_words}\n"
         f"SQL: queries before the view / in all (X-Query-Count-Before-View / X-Query-Count);\n"
         f"ratio: page req/s / mean of the bare hello runs just before and after, median of the "
         f"rounds (min-max: of the rounds); CPU ms: the app server's CPU per request (gunicorn's "

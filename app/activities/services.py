@@ -38,7 +38,7 @@ from app.activities.models import (
 from app.bookings import services as bookings
 from app.bookings.models import ACTIVE_STATUSES, Booking, Origin, OriginKind
 from app.core.audit import record
-from app.core.db import utcnow
+from app.core.db import built_once, utcnow
 from app.core.errors import Conflict, DomainError, NotAllowed
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
@@ -46,8 +46,9 @@ from app.core.recurrence import Weekly
 from app.core.timeutils import Period, local_today, to_local, to_utc
 from app.extensions import db
 from app.messages import services as messages
-from app.residences.models import Membership, Residence
+from app.residences.models import Home, Membership, Residence
 from app.rooms.models import Room
+from app.users.models import User
 
 CONFIRMED, WAITING, LEFT = (
     RegistrationStatus.CONFIRMED,
@@ -771,9 +772,21 @@ def _cancelled_words(activity: Activity):
 # Reading
 
 
+@dataclass(frozen=True, slots=True)
+class MyPlace:
+    """A person's own registration to an activity (a place or the waiting list), as its
+    pages say it: what ``waiting_position`` needs, without loading the registration."""
+
+    activity_id: int
+    role: RegistrationRole
+    status: RegistrationStatus
+    queue_number: int
+
+
 @dataclass
 class Places:
-    """How full an activity is: places taken and people waiting, per role."""
+    """How full an activity is: places taken and people waiting, per role; and, when asked
+    for someone, their own registration (``mine``: None when they have none)."""
 
     capacity: int
     confirmed: int = 0
@@ -781,6 +794,7 @@ class Places:
     helper_places: int = 0
     helpers: int = 0
     helpers_waiting: int = 0
+    mine: MyPlace | None = None
 
     @property
     def free(self) -> int:
@@ -791,26 +805,50 @@ class Places:
         return max(self.helper_places - self.helpers, 0)
 
 
-def _count_rows(activity_ids: list[int]) -> dict[int, Counter]:
-    rows = db.session.execute(
+@built_once
+def _count_query(with_member: bool):
+    """The registrations of each activity by role and status; and, ``with_member``, that
+    person's own (its queue number is the only one in its group, so the group's largest of
+    "theirs or null")."""
+    theirs = sa.case(
+        (Registration.membership_id == sa.bindparam("member_id"), Registration.queue_number)
+    )
+    return (
         sa.select(
             Registration.activity_id,
             Registration.role,
             Registration.status,
             sa.func.count(Registration.id),
+            sa.func.max(theirs) if with_member else sa.null(),
         )
-        .where(Registration.activity_id.in_(activity_ids), Registration.status != LEFT)
+        .where(
+            Registration.activity_id.in_(sa.bindparam("ids", expanding=True)),
+            Registration.status != LEFT,
+        )
         .group_by(Registration.activity_id, Registration.role, Registration.status)
     )
+
+
+def _count_rows(
+    activity_ids: list[int], member_id: int | None
+) -> tuple[dict[int, Counter], dict[int, MyPlace]]:
+    values = {"ids": activity_ids}
+    if member_id is not None:
+        values["member_id"] = member_id
+    rows = db.session.execute(_count_query(member_id is not None), values)
     counts: dict[int, Counter] = {}
-    for activity_id, role, status, count in rows:
+    mine: dict[int, MyPlace] = {}
+    for activity_id, role, status, count, queue_number in rows:
         counts.setdefault(activity_id, Counter())[(role, status)] = count
-    return counts
+        if queue_number is not None:
+            mine[activity_id] = MyPlace(activity_id, role, status, queue_number)
+    return counts, mine
 
 
-def places_of(activities: list[Activity]) -> dict[int, Places]:
-    """Places of each activity, in one query."""
-    counts = _count_rows([a.id for a in activities]) if activities else {}
+def places_of(activities: list[Activity], member: Membership | None = None) -> dict[int, Places]:
+    """Places of each activity, and ``member``'s own registration to it, in one query."""
+    ids = [a.id for a in activities]
+    counts, mine = _count_rows(ids, member.id if member else None) if ids else ({}, {})
     result = {}
     for activity in activities:
         c = counts.get(activity.id, Counter())
@@ -821,6 +859,7 @@ def places_of(activities: list[Activity]) -> dict[int, Places]:
             helper_places=activity.helper_places,
             helpers=c[(HELPER, CONFIRMED)],
             helpers_waiting=c[(HELPER, WAITING)],
+            mine=mine.get(activity.id),
         )
     return result
 
@@ -828,17 +867,21 @@ def places_of(activities: list[Activity]) -> dict[int, Places]:
 def programme(residence_id: int, *, start: dt.datetime, end: dt.datetime) -> list[Activity]:
     """The residence's activities that end after ``start`` and begin before ``end``, in
     order (cancelled ones too: the programme says they are cancelled)."""
-    return list(
-        db.session.scalars(
-            sa.select(Activity)
-            .options(joinedload(Activity.room))
-            .where(
-                Activity.residence_id == residence_id,
-                Activity.starts_at < end,
-                Activity.ends_at > start,
-            )
-            .order_by(Activity.starts_at, Activity.id)
+    values = {"residence_id": residence_id, "start": start, "end": end}
+    return list(db.session.scalars(_programme_query(), values))
+
+
+@built_once
+def _programme_query():
+    return (
+        sa.select(Activity)
+        .options(joinedload(Activity.room))
+        .where(
+            Activity.residence_id == sa.bindparam("residence_id"),
+            Activity.starts_at < sa.bindparam("end"),
+            Activity.ends_at > sa.bindparam("start"),
         )
+        .order_by(Activity.starts_at, Activity.id)
     )
 
 
@@ -856,7 +899,7 @@ def registrations_of(member: Membership, activity_ids: list[int]) -> dict[int, R
     return {r.activity_id: r for r in rows}
 
 
-def waiting_position(registration: Registration) -> int | None:
+def waiting_position(registration: Registration | MyPlace) -> int | None:
     """1 for the first in line; None for someone who is not waiting."""
     if registration.status != WAITING:
         return None
@@ -883,6 +926,81 @@ def active_registrations(activity: Activity) -> list[Registration]:
             )
             .where(Registration.activity_id == activity.id, Registration.status != LEFT)
             .order_by(Registration.status, Registration.role, Registration.queue_number)
+        )
+    )
+
+
+@built_once
+def page_query():
+    """An activity by the bind parameter ``id`` with what its page shows, in one query: its
+    room, its series, the resident who organises it."""
+    return (
+        sa.select(Activity)
+        .options(
+            joinedload(Activity.room),
+            joinedload(Activity.series),
+            joinedload(Activity.organiser).joinedload(Membership.user),
+        )
+        .where(Activity.id == sa.bindparam("id"))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone of the residence as the coordinator's page of an activity lists them: plain
+    values (a hundred names cost no objects). ``role``, ``status`` and ``on_behalf`` are
+    None for someone not registered."""
+
+    membership_id: int
+    name: str
+    home: str | None  # the label of their home
+    role: RegistrationRole | None
+    status: RegistrationStatus | None
+    on_behalf: bool | None  # registered by someone else (the coordination)
+
+
+def people_of(activity: Activity) -> tuple[list[Person], list[Person]]:
+    """For the coordinator's page, in one query: everyone registered (as
+    ``active_registrations``: with a place, then the waiting list, each in its order), and
+    the active members of the residence who are not, by name (to register one of them)."""
+    values = {"activity_id": activity.id, "residence_id": activity.residence_id}
+    people = [
+        Person(id_, name, home, role, status, None if status is None else bool(on_behalf))
+        for id_, name, home, role, status, on_behalf in db.session.execute(_people_query(), values)
+    ]
+    return [p for p in people if p.status is not None], [p for p in people if p.status is None]
+
+
+@built_once
+def _people_query():
+    registered = sa.and_(
+        Registration.membership_id == Membership.id,
+        Registration.activity_id == sa.bindparam("activity_id"),
+        Registration.status != LEFT,
+    )
+    return (
+        sa.select(
+            Membership.id,
+            User.full_name,
+            Home.label,
+            Registration.role,
+            Registration.status,
+            Registration.registered_by_id != Membership.user_id,
+        )
+        .select_from(Membership)
+        .join(User, Membership.user_id == User.id)
+        .outerjoin(Home, Membership.home_id == Home.id)
+        .outerjoin(Registration, registered)
+        .where(
+            Membership.residence_id == sa.bindparam("residence_id"),
+            sa.or_(Membership.deactivated_at.is_(None), Registration.id.is_not(None)),
+        )
+        .order_by(
+            Registration.id.is_(None),
+            Registration.status,
+            Registration.role,
+            Registration.queue_number,
+            sa.func.lower(User.full_name),
         )
     )
 

@@ -69,20 +69,20 @@ def index():
     days: dict[dt.date, list[Activity]] = {}
     for activity in activities:
         days.setdefault(to_local(activity.starts_at, tz).date(), []).append(activity)
-    ids = [a.id for a in activities]
+    places = services.places_of(activities, g.membership)
     return render_template(
         "activities/index.html",
         days=days,
-        places=services.places_of(activities),
-        mine=services.registrations_of(g.membership, ids),
+        places=places,
+        mine={id_: p.mine for id_, p in places.items() if p.mine is not None},
         now=now,
         has_rota=services.has_rota(g.residence, today),
     )
 
 
 def _detail_context(activity: Activity, **forms):
-    registration = services.registrations_of(g.membership, [activity.id]).get(activity.id)
-    places = services.places_of([activity])[activity.id]
+    places = services.places_of([activity], g.membership)[activity.id]
+    registration = places.mine
     context = {
         "activity": activity,
         "places": places,
@@ -90,21 +90,23 @@ def _detail_context(activity: Activity, **forms):
         "position": services.waiting_position(registration) if registration else None,
         "now": utcnow(),
         "join_form": forms.get("join_form") or JoinForm(),
-        "leave_form": JoinForm(),
     }
     if has_role(Role.COORDINATOR):
-        people = services.active_registrations(activity)
-        taken = {r.membership_id for r in people}
-        others = [m for m in active_members(g.residence.id) if m.id not in taken]
+        people, others = services.people_of(activity)
         join_for = forms.get("join_for_form") or JoinForm()
         join_for.for_member.set_objects(
-            others, lambda m: m.user.full_name, empty=_("Choisir une personne")
+            others,
+            lambda person: person.name,
+            key=lambda person: person.membership_id,
+            empty=_("Choisir une personne"),
         )
         places_form = forms.get("places_form") or PlacesForm(
             capacity=activity.capacity, helper_places=activity.helper_places
         )
         context.update(
             people=people,
+            coming=[p for p in people if p.status == RegistrationStatus.CONFIRMED],
+            waiting=[p for p in people if p.status == RegistrationStatus.WAITING],
             join_for_form=join_for,
             places_form=places_form,
             cancel_form=forms.get("cancel_form") or CancelActivityForm(),
@@ -121,7 +123,8 @@ def _detail_page(activity: Activity, **forms):
 @bp.get("/<int:activity_id>")
 @login_required
 def detail(activity_id: int):
-    return _detail_page(get_in_residence_or_404(Activity, activity_id))
+    activity = get_in_residence_or_404(Activity, activity_id, query=services.page_query())
+    return _detail_page(activity)
 
 
 def _joined_message(registration) -> str:

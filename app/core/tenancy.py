@@ -25,12 +25,17 @@ def load_current_residence() -> None:
     g.residence = membership.residence
 
 
-def get_in_residence_or_404(model, object_id: int):
-    """Load ``model`` by id only if it belongs to the current residence, else 404."""
+def get_in_residence_or_404(model, object_id: int, *, query=None):
+    """Load ``model`` by id only if it belongs to the current residence, else 404.
+    ``query``: a select of ``model`` by the bind parameter ``id`` (built once) that loads
+    what the page shows with it in the same query."""
     residence = g.get("residence")
     if residence is None:
         abort(404)
-    obj = db.session.get(model, object_id)
+    if query is None:
+        obj = db.session.get(model, object_id)
+    else:
+        obj = db.session.scalars(query, {"id": object_id}).one_or_none()
     if obj is None or obj.residence_id != residence.id:
         abort(404)
     return obj

@@ -19,9 +19,11 @@ from app.activities.models import (
 )
 from app.bookings.models import Booking, BookingStatus, OriginKind
 from app.core.audit import AuditEvent
+from app.core.db import utcnow
 from app.core.errors import NotAllowed
 from app.core.permissions import Role
 from app.messages.models import Message
+from app.residences.models import Home, Membership
 from tests.factories import local_period, member, today_in
 
 CONFIRMED, WAITING, LEFT = (
@@ -563,3 +565,61 @@ def test_the_coordinator_may_take_a_booked_room_with_a_reason_told_to_the_reside
     with pytest.raises(services.RoomNotFree) as refused:
         services.create_activity(coord, other)
     assert not refused.value.overridable
+
+
+def test_places_say_the_persons_own_registration_in_the_same_query(session, house, create_activity):
+    residence, coord, people = house
+    gym = create_activity(residence, by=coord.user, capacity=1, helper_places=1)
+    loto = create_activity(residence, by=coord.user, title="Loto")
+    services.register(people[1], gym)
+    services.register(people[0], gym)  # waiting, second in the line
+    services.register(people[2], gym, as_helper=True)
+    services.register(people[2], loto)
+    session.commit()
+    places = services.places_of([gym, loto], people[0])
+    mine = places[gym.id].mine
+    assert (mine.role, mine.status) == (RegistrationRole.PARTICIPANT, WAITING)
+    assert services.waiting_position(mine) == 1
+    assert places[loto.id].mine is None
+    assert (places[gym.id].confirmed, places[gym.id].waiting, places[gym.id].helpers) == (1, 1, 1)
+    helper = services.places_of([gym, loto], people[2])
+    assert (helper[gym.id].mine.role, helper[gym.id].mine.status) == (
+        RegistrationRole.HELPER,
+        CONFIRMED,
+    )
+    assert helper[loto.id].mine.status == CONFIRMED
+    services.leave(people[0], gym)
+    session.commit()
+    assert services.places_of([gym], people[0])[gym.id].mine is None  # left: none
+    assert services.places_of([gym])[gym.id].mine is None  # nobody asked
+
+
+def test_people_of_an_activity_for_the_coordinator(session, house, create_activity):
+    """Everyone registered in the order of active_registrations, with their home and who
+    registered them; then the active members who are not, by name."""
+    residence, coord, people = house
+    people[3].home = Home(residence=residence, label="B12")
+    activity = create_activity(residence, by=coord.user, capacity=2, helper_places=1)
+    services.register(people[0], activity)
+    services.register(coord, activity, for_member=people[1])
+    services.register(people[2], activity)  # waiting
+    services.register(people[3], activity, as_helper=True)
+    services.register(people[4], activity)
+    services.leave(people[4], activity)
+    people[2].deactivated_at = utcnow()  # gone, but still on the list until removed
+    people[5].deactivated_at = utcnow()
+    session.commit()
+    registered, others = services.people_of(activity)
+    assert [p.membership_id for p in registered] == [
+        r.membership_id for r in services.active_registrations(activity)
+    ]
+    assert [(p.name, p.home, p.role, p.status, p.on_behalf) for p in registered] == [
+        (people[3].user.full_name, "B12", RegistrationRole.HELPER, CONFIRMED, False),
+        (people[0].user.full_name, None, RegistrationRole.PARTICIPANT, CONFIRMED, False),
+        (people[1].user.full_name, None, RegistrationRole.PARTICIPANT, CONFIRMED, True),
+        (people[2].user.full_name, None, RegistrationRole.PARTICIPANT, WAITING, False),
+    ]
+    assert [p.membership_id for p in others] == sorted(
+        [coord.id, people[4].id], key=lambda i: session.get(Membership, i).user.full_name.lower()
+    )
+    assert all(p.status is None and p.on_behalf is None for p in others)

@@ -1,6 +1,6 @@
 """bench/run.py must keep working: run it small. Speed is reported, not checked (CI machines are
 noisy: that is the full benchmark's job); its query checks do count (answers 200, no query per
-booking, at most 2 queries before the view)."""
+booking or registration, at most 2 queries before the view and 10 in all)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,4 @@ def test_benchmark_script_runs_and_query_checks_pass(tmp_path):
     assert "bare hello" in result.stdout
     assert "queries before the view" in result.stdout and "X-Query-Count" in result.stdout
     assert "| `/healthz` | anonymous |" in result.stdout  # the Markdown table
+    assert "| `/activities` | coordinator |" in result.stdout  # a year of activities
