@@ -18,9 +18,10 @@ import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.core.audit import record
+from app.core.db import built_once
 from app.core.errors import Conflict, DomainError
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
@@ -300,14 +301,15 @@ def electorate_size(vote: Vote) -> int:
         return vote.electorate_size
     members = _eligible_members(vote).subquery()
     if vote.electorate == Electorate.HOMES:
-        homes = db.session.scalar(
-            sa.select(sa.func.count(sa.distinct(members.c.home_id))).where(
-                members.c.home_id.is_not(None)
+        # Homes, and members without a home (one each): one query.
+        homes, alone = db.session.execute(
+            sa.select(
+                sa.func.count(sa.distinct(members.c.home_id)),
+                sa.func.coalesce(
+                    sa.func.sum(sa.case((members.c.home_id.is_(None), 1), else_=0)), 0
+                ),
             )
-        )
-        alone = db.session.scalar(
-            sa.select(sa.func.count()).select_from(members).where(members.c.home_id.is_(None))
-        )
+        ).one()
         return (homes or 0) + (alone or 0)
     return db.session.scalar(sa.select(sa.func.count()).select_from(members)) or 0
 
@@ -483,10 +485,18 @@ def proposals_ready(residence_id: int) -> list[Proposal]:
     )
 
 
-def weak_secrecy_ahead(vote: Vote) -> bool:
+def weak_secrecy_ahead(vote: Vote, size: int | None = None) -> bool:
     """Before the close, only the size of the electorate may warn: a warning that came and
     went with the running counts would itself tell them."""
-    return vote.secret and electorate_size(vote) < FEW_VOTERS
+    if not vote.secret:
+        return False
+    return (electorate_size(vote) if size is None else size) < FEW_VOTERS
+
+
+@built_once
+def page_query():
+    """A vote by the bind parameter ``id`` with its proposal, in one query."""
+    return sa.select(Vote).options(joinedload(Vote.proposal)).where(Vote.id == sa.bindparam("id"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -759,10 +769,10 @@ def rule_words(
     )
 
 
-def settings_words(tw: TimeWords, vote: Vote) -> list[str]:
+def settings_words(tw: TimeWords, vote: Vote, size: int | None = None) -> list[str]:
     """The vote's settings in plain words, for voters to read before they vote ("Il faut
-    qu'au moins 20 foyers votent.")."""
-    size = electorate_size(vote)
+    qu'au moins 20 foyers votent."). ``size``: the electorate's, when already known."""
+    size = electorate_size(vote) if size is None else size
     quorum = math.ceil(vote.quorum_percent * size / 100)
     if vote.electorate == Electorate.HOMES:
         said = [tw.gettext("Chaque foyer a une voix : la première personne du foyer qui vote.")]

@@ -102,7 +102,7 @@ def index():
 
 
 def get_vote(vote_id: int) -> Vote:
-    return get_in_residence_or_404(Vote, vote_id)
+    return get_in_residence_or_404(Vote, vote_id, query=services.page_query())
 
 
 def _vote_context(vote: Vote, now: dt.datetime) -> dict:
@@ -110,6 +110,7 @@ def _vote_context(vote: Vote, now: dt.datetime) -> dict:
     member = g.membership
     eligible = services.in_electorate(member, vote)
     participation = services.participation_of(member, vote) if eligible else None
+    size = services.electorate_size(vote)
     context = {
         "vote": vote,
         "proposal": vote.proposal,
@@ -120,7 +121,7 @@ def _vote_context(vote: Vote, now: dt.datetime) -> dict:
         "participation": participation,
         "by_my_home": participation is not None and participation.membership_id != member.id,
         "ballot": services.ballot_of(member, vote) if participation is not None else None,
-        "settings": services.settings_words(tw, vote),
+        "settings": services.settings_words(tw, vote, size),
         "choices": [(key, CHOICE_LABELS.get(key, key)) for key in vote.option_keys],
         "labels": CHOICE_LABELS,
         "outcome": None,
@@ -136,7 +137,7 @@ def _vote_context(vote: Vote, now: dt.datetime) -> dict:
             context["verdict"] = services.summary(tw, outcome)
             context["weak"] = services.secrecy_is_weak(vote, outcome)
     if not context["is_closed"]:
-        context["weak"] = services.weak_secrecy_ahead(vote)
+        context["weak"] = services.weak_secrecy_ahead(vote, size)
     return context
 
 

@@ -254,3 +254,50 @@ def test_invalid_settings_answer_422(client, auth, session, two_residences):
     response = _post(client, f"/votes/new?proposal={proposal.id}", quorum_percent="150")
     assert response.status_code == 422
     assert "Le formulaire contient" in page(response)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_votes(
+    client, auth, make_vote, session, two_residences, create_user
+):
+    from tests.pages.test_views import counted
+
+    arm, _bezu, people = two_residences
+    now = utcnow()
+
+    def closed_vote(title, voters, *, secret=True):
+        vote = make_vote(
+            title,
+            opens_at=now - 3 * HOUR,
+            closes_at=now + HOUR,
+            secret=secret,
+            results_hidden=secret,
+        )
+        for n, voter in enumerate(voters):
+            services.cast(voter, vote, ("pour", "contre", "abstention")[n % 3], now=now)
+        services.close_vote(member(people["arm_committee"], arm), vote, now=now)
+        session.commit()
+        return vote
+
+    open_vote = make_vote("Heures calmes")
+    closed_vote("Les animaux", [member(people["arm_res"], arm)])
+    auth.login("res.arm")
+    client.get("/votes")
+    client.get(f"/votes/{open_vote.id}")
+    with counted() as few_list:
+        assert client.get("/votes").status_code == 200
+    with counted() as few_page:
+        assert client.get(f"/votes/{open_vote.id}").status_code == 200
+
+    voters = [member(create_user(residence=arm, home=f"C{n}"), arm) for n in range(8)]
+    for n in range(6):
+        closed_vote(f"Règle {n}", voters, secret=n % 2 == 0)
+    for voter in voters:
+        services.cast(voter, open_vote, "pour", now=now)
+    session.commit()
+    with counted() as many_list:
+        body = page(client.get("/votes"))
+    with counted() as many_page:
+        assert client.get(f"/votes/{open_vote.id}").status_code == 200
+    assert body.count("Adopté") + body.count("Rejeté") == 7
+    assert len(many_list) == len(few_list), "\n".join(many_list)
+    assert len(many_page) == len(few_page), "\n".join(many_page)
