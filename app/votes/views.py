@@ -162,11 +162,15 @@ def detail(vote_id: int):
 def _review_page(vote: Vote, choice: str, error: DomainError | None = None, form=None):
     now = utcnow()
     context = _vote_context(vote, now)
+    label = CHOICE_LABELS.get(choice)
     return render_page_or_block(
         "votes/review.html",
         ["ballot", "live_status"],
         choice=choice,
-        choice_label=CHOICE_LABELS.get(choice),
+        choice_label=label,
+        status_message=(
+            error.message if error else _("Vous votez %(choice)s. Confirmer ?", choice=label)
+        ),
         error=error,
         form=form or BallotForm(choice=choice),
         **context,
