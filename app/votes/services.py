@@ -437,19 +437,34 @@ def needs_closing(vote: Vote, now: dt.datetime) -> bool:
     return vote.closed_at is None and now >= vote.closes_at
 
 
-def residence_votes(residence_id: int, *, closed_limit: int = 20) -> list[Vote]:
-    """The residence's votes with their proposals: all those not closed, and the latest
-    ``closed_limit`` closed ones (two queries, whatever the history)."""
-    base = (
+@built_once
+def _current_votes_query():
+    return (
         sa.select(Vote)
         .join(Vote.proposal)
         .options(contains_eager(Vote.proposal))
-        .where(Vote.residence_id == residence_id)
+        .where(Vote.residence_id == sa.bindparam("residence_id"), Vote.closed_at.is_(None))
     )
-    current = db.session.scalars(base.where(Vote.closed_at.is_(None))).all()
-    closed = db.session.scalars(
-        base.where(Vote.closed_at.is_not(None)).order_by(Vote.closed_at.desc()).limit(closed_limit)
-    ).all()
+
+
+@built_once
+def _closed_votes_query():
+    return (
+        sa.select(Vote)
+        .join(Vote.proposal)
+        .options(contains_eager(Vote.proposal))
+        .where(Vote.residence_id == sa.bindparam("residence_id"), Vote.closed_at.is_not(None))
+        .order_by(Vote.closed_at.desc(), Vote.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+
+
+def residence_votes(residence_id: int, *, closed_limit: int = 20) -> list[Vote]:
+    """The residence's votes with their proposals: all those not closed, and the latest
+    ``closed_limit`` closed ones (two queries, whatever the history)."""
+    values = {"residence_id": residence_id}
+    current = db.session.scalars(_current_votes_query(), values).all()
+    closed = db.session.scalars(_closed_votes_query(), {**values, "limit": closed_limit}).all()
     return [*current, *closed]
 
 
