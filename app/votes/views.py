@@ -209,7 +209,8 @@ def ballot(vote_id: int):
     return perform(
         lambda: services.cast(g.membership, vote, choice, now=now),
         form=form,
-        page=lambda error: _review_page(vote, choice, error, form),
+        # No choice sent at all: the form's error, said as the service says it.
+        page=lambda error: _review_page(vote, choice, error or services.UnknownChoice(), form),
         success=counted,
     )
 

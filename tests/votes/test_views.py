@@ -141,7 +141,8 @@ def test_refusals_say_why_and_count_nothing(client, auth, make_vote, session):
     assert response.status_code == 422 and "Choisissez une des réponses" in page(response)
     assert client.get(f"/votes/{vote.id}/ballot?choice=peut-être").status_code == 422
     response = _post(client, f"/votes/{vote.id}/ballot")
-    assert response.status_code == 422
+    assert response.status_code == 422 and "Choisissez une des réponses" in page(response)
+    assert "None" not in page(response)
     assert session.scalar(sa.select(sa.func.count()).select_from(Participation)) == 0
 
 
@@ -301,3 +302,19 @@ def test_the_number_of_queries_does_not_grow_with_the_votes(
     assert body.count("Adopté") + body.count("Rejeté") == 7
     assert len(many_list) == len(few_list), "\n".join(many_list)
     assert len(many_page) == len(few_page), "\n".join(many_page)
+
+
+def test_one_voice_per_home_says_the_home_has_voted(
+    client, auth, make_vote, session, two_residences, create_user
+):
+    arm, _bezu, people = two_residences
+    create_user("voisin.a01", residence=arm, home="A01")
+    vote = make_vote(electorate=services.Electorate.HOMES)
+    services.cast(member(people["arm_res"], arm), vote, "pour", now=utcnow())
+    session.commit()
+    auth.login("voisin.a01")
+    assert "Votre foyer a déjà voté." in page(client.get(f"/votes/{vote.id}"))
+    response = _post(client, f"/votes/{vote.id}/ballot", choice="contre")
+    assert response.status_code == 409 and "Votre foyer a déjà voté" in page(response)
+    assert _counted(session, vote) == (1, 1)
+    assert "Chaque foyer a une voix" in page(client.get(f"/votes/{vote.id}"))
