@@ -318,3 +318,16 @@ def test_one_voice_per_home_says_the_home_has_voted(
     assert response.status_code == 409 and "Votre foyer a déjà voté" in page(response)
     assert _counted(session, vote) == (1, 1)
     assert "Chaque foyer a une voix" in page(client.get(f"/votes/{vote.id}"))
+
+
+def test_the_list_alone_closes_a_vote_past_its_close(client, auth, make_vote, session):
+    now = utcnow()
+    vote = make_vote(opens_at=now - 3 * HOUR, closes_at=now + HOUR)
+    vote.closes_at = now - HOUR
+    session.commit()
+    auth.login("res.arm")
+    body = page(client.get("/votes"))
+    assert "Votes terminés" in body and "Rejeté : 0 pour" in body and "À voter" not in body
+    session.expire_all()
+    assert session.get(Vote, vote.id).closed_at is not None
+    assert session.get(Vote, vote.id).proposal.status == ProposalStatus.REJECTED
