@@ -135,6 +135,7 @@ class Setup:
     insert_bookings: Callable[[list[dict]], None]
     add_activities: list[Callable[[], None]]  # ["few", "year"]: registrations, more series
     activities: Counter = field(default_factory=Counter)  # what add_activities made
+    vote_id: int = 0  # the open secret vote measured (everyone votes in the year)
 
 
 def create_data(app, days: int, per_day: int) -> Setup:
@@ -249,6 +250,18 @@ def create_data(app, days: int, per_day: int) -> Setup:
         raise BenchError(f"create_data: the gym series could not be planned: {error!r}") from error
     measured = gym_ids[0]
     few_steps, year_steps = _registrations(app, coordination_id, people, gym_ids, today, activities)
+    try:
+        vote_id, few_votes, year_votes = _votes(app, coordination_id, people, activities)
+    except Exception as error:  # the services refused: out of step with the app
+        raise BenchError(f"create_data: the votes could not be set up: {error!r}") from error
+
+    def few_all() -> None:
+        few_steps()
+        few_votes()
+
+    def year_all() -> None:
+        year_steps()
+        year_votes()
 
     return Setup(
         room_id=room_id,
@@ -257,8 +270,9 @@ def create_data(app, days: int, per_day: int) -> Setup:
         logins=logins,
         bookings=[few, rest],
         insert_bookings=insert_bookings,
-        add_activities=[few_steps, year_steps],
+        add_activities=[few_all, year_all],
         activities=activities,
+        vote_id=vote_id,
     )
 
 
@@ -315,6 +329,80 @@ def _plan_gym(app, coordination_id: int, gym_room_id: int, today, counts: Counte
         db.session.remove()
     counts["sessions"] += len(ids)
     return ids
+
+
+CLOSED_VOTES, CLOSED_VOTERS = 22, 12  # the year's closed votes and how many voted in each
+FEW_VOTERS = 5
+
+
+def _votes(app, coordination_id: int, people: list[int], counts: Counter):
+    """Votes, through the services: an open secret vote (one voice per home) measured from
+    the start; then a few ballots and two closed votes ("few"); then everyone's ballot and
+    ``CLOSED_VOTES`` closed votes, public and secret, of ``CLOSED_VOTERS`` ballots each
+    ("year"). Returns (the open vote's id, few, year)."""
+    from app.core.db import utcnow
+    from app.extensions import db
+    from app.residences.models import Membership
+    from app.votes import services as votes
+
+    def put_to_vote(coordination, title: str, opens_at, closes_at, *, secret=True) -> int:
+        proposal = votes.create_proposal(coordination, title, "Le texte de la règle.")
+        vote = votes.create_vote(
+            coordination,
+            proposal,
+            votes.Settings(
+                opens_at=opens_at,
+                closes_at=closes_at,
+                quorum_percent=25,
+                secret=secret,
+                results_hidden=secret,
+            ),
+        )
+        return vote.id
+
+    with app.app_context():
+        coordination = db.session.get(Membership, coordination_id)
+        now = utcnow()
+        open_id = put_to_vote(
+            coordination, "Heures calmes", now - dt.timedelta(hours=1), now + dt.timedelta(days=14)
+        )
+        db.session.commit()
+        db.session.remove()
+
+    def cast_all(vote_id: int, voters: list[int], when) -> None:
+        vote = db.session.get(votes.Vote, vote_id)
+        for n, membership_id in enumerate(voters):
+            choice = votes.DEFAULT_OPTIONS[n % 3 if n % 4 else 0]
+            votes.cast(db.session.get(Membership, membership_id), vote, choice, now=when)
+        counts["ballots"] += len(voters)
+
+    def closed_votes(first: int, number: int) -> None:
+        coordination = db.session.get(Membership, coordination_id)
+        now = utcnow()
+        for n in range(first, first + number):
+            opens = now - dt.timedelta(days=10 * (n + 2))
+            vote_id = put_to_vote(
+                coordination, f"Règle {n}", opens, opens + dt.timedelta(days=7), secret=n % 2 == 0
+            )
+            cast_all(vote_id, people[:CLOSED_VOTERS], opens + dt.timedelta(hours=1))
+            votes.refresh_status(db.session.get(votes.Vote, vote_id), now)
+            counts["votes"] += 1
+
+    def few() -> None:
+        with app.app_context():
+            cast_all(open_id, people[:FEW_VOTERS], utcnow())
+            closed_votes(0, 2)
+            db.session.commit()
+            db.session.remove()
+
+    def year() -> None:
+        with app.app_context():
+            cast_all(open_id, people[FEW_VOTERS:], utcnow())
+            closed_votes(2, CLOSED_VOTES - 2)
+            db.session.commit()
+            db.session.remove()
+
+    return open_id, few, year
 
 
 def _registrations(app, coordination_id, people, gym_ids, today, counts: Counter):
@@ -743,6 +831,7 @@ class Page:
 def pages_to_measure(setup: Setup) -> list[Page]:
     room = f"/rooms/{setup.room_id}"
     activity = f"/activities/{setup.activity_id}"
+    vote = f"/votes/{setup.vote_id}"
     from zoneinfo import ZoneInfo
 
     ahead = dt.datetime.now(ZoneInfo(setup.timezone)).date() + dt.timedelta(DATE_AHEAD_DAYS)
@@ -757,6 +846,8 @@ def pages_to_measure(setup: Setup) -> list[Page]:
         "/me",
         "/activities",
         activity,
+        "/votes",
+        vote,
     ]
     return [
         Page("/healthz", "anonymous", "/healthz", HEALTHZ_TARGET),
@@ -766,6 +857,9 @@ def pages_to_measure(setup: Setup) -> list[Page]:
         # registered (RESIDENTS in the year) and the forms to register someone, change the
         # places, cancel.
         *(Page(path, "coordinator", path, RESIDENT_TARGET) for path in ("/activities", activity)),
+        # The coordinator's list has the proposals ready for a vote; their vote page the
+        # committee's buttons.
+        *(Page(path, "coordinator", path, RESIDENT_TARGET) for path in ("/votes", vote)),
         # Inside the app, no target: its distance to the bare hello is what every request pays
         # before its view (session, user, hooks), and the query counts of that alone.
         Page("/bench/hello (in the app)", "resident", "/bench/hello", None),
@@ -1114,7 +1208,8 @@ def run(args) -> int:
     activity_words = (
         f"{made['sessions']} activity sessions, {made['registrations']} registrations "
         f"({RESIDENTS} on activity {setup.activity_id}, {MEASURED_PLACES} places), "
-        f"{made['attendances']} marked at the roll call"
+        f"{made['attendances']} marked at the roll call; {made['votes'] + 1} votes, "
+        f"{made['ballots']} ballots"
     )
     summary = (
         f"{started:%Y-%m-%d}, {database.split(' (')[0]}, {machine()}; gunicorn "

@@ -27,7 +27,7 @@ SECTIONS = {
 SECTION_ENDPOINTS = {
     "rooms": "rooms.index",
     "activities": "activities.index",
-    "votes": "pages.votes",
+    "votes": "votes.index",
     "charter": "pages.charter",
 }
 SECTION_TEXT = {
@@ -103,12 +103,6 @@ def _placeholder(section: str):
         title=SECTIONS[section],
         text=SECTION_TEXT[section],
     )
-
-
-@bp.get("/votes")
-@login_required
-def votes():
-    return _placeholder("votes")
 
 
 @bp.get("/charter")

@@ -18,8 +18,10 @@ import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.core.audit import record
+from app.core.db import built_once
 from app.core.errors import Conflict, DomainError
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
@@ -299,14 +301,15 @@ def electorate_size(vote: Vote) -> int:
         return vote.electorate_size
     members = _eligible_members(vote).subquery()
     if vote.electorate == Electorate.HOMES:
-        homes = db.session.scalar(
-            sa.select(sa.func.count(sa.distinct(members.c.home_id))).where(
-                members.c.home_id.is_not(None)
+        # Homes, and members without a home (one each): one query.
+        homes, alone = db.session.execute(
+            sa.select(
+                sa.func.count(sa.distinct(members.c.home_id)),
+                sa.func.coalesce(
+                    sa.func.sum(sa.case((members.c.home_id.is_(None), 1), else_=0)), 0
+                ),
             )
-        )
-        alone = db.session.scalar(
-            sa.select(sa.func.count()).select_from(members).where(members.c.home_id.is_(None))
-        )
+        ).one()
         return (homes or 0) + (alone or 0)
     return db.session.scalar(sa.select(sa.func.count()).select_from(members)) or 0
 
@@ -393,6 +396,124 @@ def has_voted(member: Membership, vote: Vote) -> bool:
     return _participation(vote, voter_key(member, vote)) is not None
 
 
+def participation_of(member: Membership, vote: Vote) -> Participation | None:
+    """The participation that counts for ``member`` (theirs, or their home's)."""
+    return _participation(vote, voter_key(member, vote))
+
+
+def ballot_of(member: Membership, vote: Vote) -> Ballot | None:
+    """A public vote's ballot that counts for ``member`` (a secret vote has none)."""
+    if vote.secret:
+        return None
+    return db.session.scalar(
+        sa.select(Ballot).where(
+            Ballot.vote_id == vote.id, Ballot.voter_key == voter_key(member, vote)
+        )
+    )
+
+
+def check_ballot(actor: Membership, vote: Vote, choice: str, *, now: dt.datetime) -> None:
+    """What ``cast`` would refuse, said before the person confirms (the review step)."""
+    if not vote.is_open(now):
+        raise VoteNotOpen()
+    if not in_electorate(actor, vote):
+        raise NotInElectorate()
+    if choice not in vote.option_keys:
+        raise UnknownChoice(field="choice")
+    existing = participation_of(actor, vote)
+    if existing is not None:
+        if existing.membership_id != actor.id:
+            raise HomeAlreadyVoted()
+        if vote.secret:
+            raise AlreadyVoted()
+
+
+# ---------------------------------------------------------------------------------------
+# Lists
+
+
+def needs_closing(vote: Vote, now: dt.datetime) -> bool:
+    """Its closing time has passed and nobody has settled it yet (``refresh_status``)."""
+    return vote.closed_at is None and now >= vote.closes_at
+
+
+@built_once
+def _current_votes_query():
+    return (
+        sa.select(Vote)
+        .join(Vote.proposal)
+        .options(contains_eager(Vote.proposal))
+        .where(Vote.residence_id == sa.bindparam("residence_id"), Vote.closed_at.is_(None))
+    )
+
+
+@built_once
+def _closed_votes_query():
+    return (
+        sa.select(Vote)
+        .join(Vote.proposal)
+        .options(contains_eager(Vote.proposal))
+        .where(Vote.residence_id == sa.bindparam("residence_id"), Vote.closed_at.is_not(None))
+        .order_by(Vote.closed_at.desc(), Vote.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+
+
+def residence_votes(residence_id: int, *, closed_limit: int = 20) -> list[Vote]:
+    """The residence's votes with their proposals: all those not closed, and the latest
+    ``closed_limit`` closed ones (two queries, whatever the history)."""
+    values = {"residence_id": residence_id}
+    current = db.session.scalars(_current_votes_query(), values).all()
+    closed = db.session.scalars(_closed_votes_query(), {**values, "limit": closed_limit}).all()
+    return [*current, *closed]
+
+
+def voted_in(member: Membership | None, votes: list[Vote]) -> set[int]:
+    """The ids of ``votes`` in which ``member`` (or their home, in a vote per home) has
+    voted: one query."""
+    if member is None or not votes:
+        return set()
+    keys = [f"member:{member.id}"]
+    if member.home_id is not None:
+        keys.append(f"home:{member.home_id}")
+    return set(
+        db.session.scalars(
+            sa.select(Participation.vote_id).where(
+                Participation.vote_id.in_([v.id for v in votes]),
+                Participation.voter_key.in_(keys),
+            )
+        )
+    )
+
+
+def proposals_ready(residence_id: int) -> list[Proposal]:
+    """The proposals in discussion, which the committee may put to the vote."""
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(
+                Proposal.residence_id == residence_id,
+                Proposal.status == ProposalStatus.DISCUSSION,
+            )
+            .order_by(Proposal.id)
+        )
+    )
+
+
+def weak_secrecy_ahead(vote: Vote, size: int | None = None) -> bool:
+    """Before the close, only the size of the electorate may warn: a warning that came and
+    went with the running counts would itself tell them."""
+    if not vote.secret:
+        return False
+    return (electorate_size(vote) if size is None else size) < FEW_VOTERS
+
+
+@built_once
+def page_query():
+    """A vote by the bind parameter ``id`` with its proposal, in one query."""
+    return sa.select(Vote).options(joinedload(Vote.proposal)).where(Vote.id == sa.bindparam("id"))
+
+
 # ---------------------------------------------------------------------------------------
 # Closing and results
 
@@ -432,11 +553,13 @@ def counts(vote: Vote) -> dict[str, int]:
 
 
 def result(vote: Vote) -> Result:
-    found = counts(vote)
     participation = db.session.scalar(
         sa.select(sa.func.count()).where(Participation.vote_id == vote.id)
     )
-    electorate = electorate_size(vote)
+    return _outcome(vote, counts(vote), participation, electorate_size(vote))
+
+
+def _outcome(vote: Vote, found: dict[str, int], participation: int, electorate: int) -> Result:
     quorum = math.ceil(vote.quorum_percent * electorate / 100)
     outcome = Result(
         counts=found,
@@ -460,6 +583,44 @@ def result(vote: Vote) -> Result:
     # A tie is no majority: strict comparisons reject it.
     outcome.adopted = outcome.quorum_met and passed and pour > contre
     return outcome
+
+
+def results_of(votes: list[Vote]) -> dict[int, Result]:
+    """The results of closed ``votes`` (their electorate frozen) in three queries, whatever
+    their number: the counters, the public ballots, the participations."""
+    closed = [v for v in votes if v.electorate_size is not None]
+    if not closed:
+        return {}
+    ids = [v.id for v in closed]
+    found: dict[int, dict[str, int]] = {v.id: {} for v in closed}
+    for vote_id, option, count in db.session.execute(
+        sa.select(VoteTally.vote_id, VoteTally.option, VoteTally.count).where(
+            VoteTally.vote_id.in_(ids)
+        )
+    ):
+        found[vote_id][option] = count
+    for vote_id, option, count in db.session.execute(
+        sa.select(Ballot.vote_id, Ballot.option, sa.func.count())
+        .where(Ballot.vote_id.in_(ids))
+        .group_by(Ballot.vote_id, Ballot.option)
+    ):
+        found[vote_id][option] = count
+    taken = dict(
+        db.session.execute(
+            sa.select(Participation.vote_id, sa.func.count())
+            .where(Participation.vote_id.in_(ids))
+            .group_by(Participation.vote_id)
+        ).all()
+    )
+    return {
+        v.id: _outcome(
+            v,
+            {o: found[v.id].get(o, 0) for o in v.option_keys},
+            taken.get(v.id, 0),
+            v.electorate_size,
+        )
+        for v in closed
+    }
 
 
 FEW_VOTERS = 7  # under this many possible voters, a secret ballot is easily guessed
@@ -623,10 +784,10 @@ def rule_words(
     )
 
 
-def settings_words(tw: TimeWords, vote: Vote) -> list[str]:
+def settings_words(tw: TimeWords, vote: Vote, size: int | None = None) -> list[str]:
     """The vote's settings in plain words, for voters to read before they vote ("Il faut
-    qu'au moins 20 foyers votent.")."""
-    size = electorate_size(vote)
+    qu'au moins 20 foyers votent."). ``size``: the electorate's, when already known."""
+    size = electorate_size(vote) if size is None else size
     quorum = math.ceil(vote.quorum_percent * size / 100)
     if vote.electorate == Electorate.HOMES:
         said = [tw.gettext("Chaque foyer a une voix : la première personne du foyer qui vote.")]

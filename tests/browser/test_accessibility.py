@@ -18,6 +18,8 @@ from app.extensions import db
 from app.residences.models import Membership, Residence
 from app.residents import services as residents
 from app.users.models import User
+from app.votes import services as votes
+from app.votes.models import ProposalStatus
 from tests.browser.conftest import DISPLAYS, log_in, set_display
 
 AXE_OPTIONS = {
@@ -134,8 +136,10 @@ def objects(live_app):
         (offered,) = activities.rota(residence, later, later)
         activities.claim(jeanne, offered)
         activities.offer(jeanne, offered)
+        ballots = _votes(jeanne)
         db.session.commit()
         return {
+            **{key: vote.id for key, vote in ballots.items()},
             "jeanne": jeanne.id,
             "pending": membership.id,
             "invitation": invitation.id,
@@ -158,13 +162,60 @@ PAGES_ALL = [
 ]
 
 
+def _votes(jeanne) -> dict:
+    """Votes of Armentières: open (secret, one voice per home), open and already voted by
+    Jeanne (public, results shown), to come, closed with a result; and a proposal in
+    discussion, ready for a vote."""
+    committee = db.session.scalar(
+        sa.select(Membership).join(Membership.user).where(User.username == "comite.armentieres")
+    )
+    now = utcnow()
+    hour = dt.timedelta(hours=1)
+
+    def put(title, opens_at, closes_at, **settings):
+        proposal = votes.create_proposal(
+            committee, title, "Le texte de la règle.", why="Parce que.", summary="En bref."
+        )
+        return votes.create_vote(
+            committee, proposal, votes.Settings(opens_at=opens_at, closes_at=closes_at, **settings)
+        )
+
+    opened = put("Heures calmes (axe)", now - hour, now + 48 * hour, quorum_percent=30)
+    voted = put(
+        "Le linge (axe)",
+        now - hour,
+        now + 48 * hour,
+        secret=False,
+        results_hidden=False,
+        electorate=votes.Electorate.RESIDENTS,
+    )
+    votes.cast(jeanne, voted, "pour", now=now)
+    coming = put("Le jardin (axe)", now + 24 * hour, now + 96 * hour)
+    closed = put("Les animaux (axe)", now - 48 * hour, now + hour)
+    votes.cast(jeanne, closed, "contre", now=now)
+    votes.close_vote(committee, closed, now=now)
+    ready = votes.create_proposal(committee, "Les vélos (axe)", "Au local.")
+    votes.move_proposal(committee, ready, ProposalStatus.DISCUSSION)
+    return {"open": opened, "voted": voted, "coming": coming, "closed": closed, "ready": ready}
+
+
 def pages_for(role: str, objects) -> list[str]:
     pages = list(PAGES_ALL) + [
         f"/activities/{objects['activity']}",
         "/activities/print",
         "/activities/ideas",
         "/activities/garden",
+        f"/votes/{objects['open']}",
+        f"/votes/{objects['open']}/ballot?choice=pour",
+        f"/votes/{objects['voted']}",
+        f"/votes/{objects['voted']}/ballot?choice=contre",
+        f"/votes/{objects['voted']}/receipt",
+        f"/votes/{objects['coming']}",
+        f"/votes/{objects['closed']}",
+        f"/votes/{objects['closed']}/ballot?choice=pour",  # refused: the page says why
     ]
+    if role in ("committee", "coordinator"):
+        pages += [f"/votes/new?proposal={objects['ready']}"]
     if role in ("coordinator", "landlord_admin"):
         pages += [
             "/residents",
@@ -237,6 +288,14 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
     try:
         for path in pages_for(role, objects):
             check(page, server.url + path, problems)
+        if role in ("committee", "coordinator"):
+            # A vote's settings shown back in plain words, then with an error.
+            page.goto(f"{server.url}/votes/new?proposal={objects['ready']}")
+            page.click("#review-vote-settings")
+            check(page, None, problems)
+            page.fill("#quorum_percent", "150")
+            page.click("#review-vote-settings")
+            check(page, None, problems)
         if role == "coordinator":
             # The add-a-person form with its errors shown.
             page.goto(server.url + "/residents/new")
