@@ -214,6 +214,15 @@ def register_cli(app: Flask) -> None:
                 return
             time.sleep(every)
 
+    @app.cli.command("vote-reminders")
+    def vote_reminders_command():
+        """Remind those who have not voted, the day before a vote closes (run it from cron,
+        every hour or so). Each vote's reminder goes once, even with several servers."""
+        from app.votes.charter_services import send_reminders
+
+        done = send_reminders()
+        click.echo(f"{done.votes} vote(s) reminded, {done.messages} message(s) left")
+
     @app.cli.command("demo-if-empty")
     def demo_if_empty_command():
         """Load the demo data only when the database has no residence yet (used by make run)."""
