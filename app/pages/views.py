@@ -28,7 +28,7 @@ SECTION_ENDPOINTS = {
     "rooms": "rooms.index",
     "activities": "activities.index",
     "votes": "pages.votes",
-    "charter": "pages.charter",
+    "charter": "charter.index",
 }
 SECTION_TEXT = {
     "rooms": _l("Réserver la salle commune, la chambre d'amis ou la laverie."),
@@ -109,9 +109,3 @@ def _placeholder(section: str):
 @login_required
 def votes():
     return _placeholder("votes")
-
-
-@bp.get("/charter")
-@login_required
-def charter():
-    return _placeholder("charter")
