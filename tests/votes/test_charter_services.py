@@ -370,3 +370,51 @@ def test_two_servers_sending_reminders_at_once_send_each_once(
     session.expire_all()
     assert session.scalar(sa.select(sa.func.count(Message.id))) == 3 * 21
     assert session.scalar(sa.select(sa.func.count(VoteReminder.vote_id))) == 3
+
+
+# -- the demo ---------------------------------------------------------------------------
+
+
+def test_the_demo_charter_the_open_secret_vote_the_closed_one_and_a_discussion(app, session):
+    from app.cli import load_demo
+    from app.residences.models import Residence
+    from app.users.models import User
+    from app.votes.models import Proposal, ProposalComment, Vote
+
+    now = utcnow()
+    load_demo(now=now)
+    load_demo(now=now)  # nothing twice
+    residence = session.scalar(sa.select(Residence).where(Residence.name.like("%Armenti%")))
+    articles = charter.charter_of(residence.id)
+    assert [a.article.number for a in articles] == list(range(1, 9))
+    assert sum(1 for a in articles if a.adoption is None) == 4  # founding, still as written
+    assert all(a.adoption.vote.closed_at for a in articles if a.adoption)
+    pets = articles[3]
+    assert "salle commune" in pets.article.text and pets.adoption.vote.adopted
+    said = charter.minutes(FR, pets.adoption.vote, now=now)
+    assert said.summary.startswith("Adopté : 3 pour, 1 contre, 1 abstention")
+    (open_vote,) = session.scalars(sa.select(Vote).where(Vote.closed_at.is_(None))).all()
+    assert open_vote.secret and open_vote.is_open(now)
+    assert now + 3 * 24 * HOUR < open_vote.closes_at < now + 5 * 24 * HOUR
+    assert "calme" in open_vote.proposal.title.lower()
+    for username in (
+        "jeanne.martin",
+        "lucas.bernard",
+        "odette.leroy",
+        "karim.haddad",
+        "comite.armentieres",
+    ):
+        user = session.scalar(sa.select(User).where(User.username == username))
+        assert services.can_cast(member(user, residence), open_vote, now), username
+    discussed = session.scalars(
+        sa.select(Proposal).where(Proposal.status == ProposalStatus.DISCUSSION)
+    ).all()
+    assert [p.title for p in discussed] == ["Les vélos dans la cour"]
+    assert (
+        session.scalar(
+            sa.select(sa.func.count(ProposalComment.id)).where(
+                ProposalComment.proposal_id == discussed[0].id
+            )
+        )
+        == 2
+    )
