@@ -18,6 +18,8 @@ from app.extensions import db
 from app.residences.models import Membership, Residence
 from app.residents import services as residents
 from app.users.models import User
+from app.votes import services as votes
+from app.votes.models import Proposal, Vote
 from tests.browser.conftest import DISPLAYS, log_in, set_display
 
 AXE_OPTIONS = {
@@ -134,8 +136,29 @@ def objects(live_app):
         (offered,) = activities.rota(residence, later, later)
         activities.claim(jeanne, offered)
         activities.offer(jeanne, offered)
+        # The charter: a draft of Jeanne's (she may edit it), and the demo's proposals.
+        draft = votes.create_proposal(
+            jeanne,
+            "Une boîte à livres",
+            "Une boîte à livres dans le hall : on prend un livre, on en dépose un.",
+            summary="Des livres à partager dans le hall.",
+        )
         db.session.commit()
+        titled = {
+            p.title: p
+            for p in db.session.scalars(
+                sa.select(Proposal).where(Proposal.residence_id == residence.id)
+            )
+        }
+        pets = titled["Les animaux dans la salle commune"]
+        pets_vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == pets.id))
         return {
+            "draft": draft.id,
+            "discussed": titled["Les vélos dans la cour"].id,
+            "voting": titled["Heures calmes le dimanche"].id,
+            "adopted": pets.id,
+            "article": pets.article_id,
+            "minutes": pets_vote.id,
             "jeanne": jeanne.id,
             "pending": membership.id,
             "invitation": invitation.id,
@@ -164,7 +187,18 @@ def pages_for(role: str, objects) -> list[str]:
         "/activities/print",
         "/activities/ideas",
         "/activities/garden",
+        "/charter/print",
+        f"/charter/articles/{objects['article']}",
+        f"/charter/minutes/{objects['minutes']}",
+        "/proposals",
+        "/proposals/new",
+        f"/proposals/{objects['draft']}",
+        f"/proposals/{objects['discussed']}",
+        f"/proposals/{objects['voting']}",
+        f"/proposals/{objects['adopted']}",
     ]
+    if role == "resident":
+        pages += [f"/proposals/{objects['draft']}/edit"]
     if role in ("coordinator", "landlord_admin"):
         pages += [
             "/residents",
@@ -253,6 +287,12 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             page.uncheck("#morning")
             page.fill("#evening_start", "")
             page.click("#season-button")
+            check(page, None, problems)
+        if role == "resident":
+            # The proposal's form with its errors shown.
+            page.goto(server.url + "/proposals/new")
+            page.check("#change-2")
+            page.click("#save-proposal")
             check(page, None, problems)
     finally:
         # Leave the demo account as it was: French, default display.
