@@ -13,6 +13,7 @@ from flask_login import login_required
 
 from app.core.actions import perform
 from app.core.db import utcnow
+from app.core.htmx import render_page_or_block
 from app.core.i18n import gettext as _
 from app.core.permissions import Role, ensure, require_role
 from app.core.tenancy import get_in_residence_or_404
@@ -139,7 +140,7 @@ def _proposal_page(proposal: Proposal, *, comment_form=None):
         "can_move": charter.can_move(g.membership, proposal),
         "can_comment": charter.can_comment(g.membership, proposal),
     }
-    return render_template("charter/proposal.html", **context)
+    return render_page_or_block("charter/proposal.html", ["comments", "live_status"], **context)
 
 
 @bp.get("/proposals/<int:proposal_id>")

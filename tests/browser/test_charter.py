@@ -67,15 +67,23 @@ def test_comment_by_keyboard(page, server, demo):
     log_in(page, server, "charte.clavier")
     page.goto(f"{server.url}/proposals/{demo['discussed']}")
     assert "En discussion : chacun peut donner son avis" in page.inner_text("main")
+    page.wait_for_selector("form[data-htmx-powered] #comment-button", state="attached")
+    page.focus("#text")
+    page.keyboard.press("Enter")  # a new line, not a submit
+    page.keyboard.press("Tab")
+    expect(page.locator("#comment-button")).to_be_focused()
+    page.keyboard.press("Enter")  # empty: the error, said, and nothing posted
+    expect(page.locator("#text-error")).to_have_text("Écrivez votre commentaire.")
     page.focus("#text")
     page.keyboard.type("Je range mon vélo au local depuis longtemps, c'est pratique.")
     page.keyboard.press("Tab")
-    expect(page.locator("#comment-button")).to_be_focused()
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(rf".*/proposals/{demo['discussed']}#comment-\d+$"))
-    assert "Votre commentaire est publié." in page.inner_text(".flashes")
-    assert "Je range mon vélo au local depuis longtemps" in page.inner_text("#comments")
+    # With htmx the discussion is swapped in place, the result announced, the focus kept.
+    expect(page.locator("#live-status")).to_have_text("Votre commentaire est publié.")
+    expect(page.locator("#comments")).to_contain_text("Je range mon vélo au local depuis longtemps")
     assert "Charte Clavier" in page.inner_text("#comments")
+    expect(page.locator("#comment-button")).to_be_focused()
+    assert page.input_value("#text") == ""
 
 
 def test_read_the_charter_its_history_and_minutes_and_comment_without_javascript(

@@ -287,3 +287,30 @@ def test_a_logged_out_visitor_is_sent_to_the_login(client, house):
     for url in ["/proposals", "/charter", "/charter/print"]:
         response = client.get(url)
         assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+
+
+def test_with_htmx_a_comment_brings_back_the_discussion_and_the_announcement(
+    client, auth, house, session
+):
+    arm, _bezu, people, _quiet = house
+    proposal = _proposal(people, arm)
+    proposal.status = ProposalStatus.DISCUSSION
+    session.commit()
+    auth.login("res.arm")
+    url = f"/proposals/{proposal.id}"
+    htmx = {"HX-Request": "true"}
+    response = client.post(
+        url + "/comments", data={"csrf_token": Auth(client).csrf(), "text": "Oui"}, headers=htmx
+    )
+    assert response.status_code == 303
+    partial = client.get(url, headers=htmx)
+    body = page(partial)
+    assert body.lstrip().startswith('<section aria-labelledby="comments-title" id="comments">')
+    assert "<h1>" not in body and "Oui" in body
+    assert 'hx-swap-oob="innerHTML">' in body and "Votre commentaire est publié.</div>" in body
+    assert "HX-Request" in partial.headers["Vary"]
+    refused = client.post(
+        url + "/comments", data={"csrf_token": Auth(client).csrf(), "text": ""}, headers=htmx
+    )
+    assert refused.status_code == 422 and "<h1>" not in page(refused)
+    assert "Écrivez votre commentaire." in page(refused)
