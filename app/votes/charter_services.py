@@ -151,6 +151,42 @@ def edit_proposal(
     return proposal
 
 
+def move(actor: Membership, proposal: Proposal, status: ProposalStatus) -> Proposal:
+    """The committee opens the discussion of a draft or withdraws a proposal
+    (``services.move_proposal``); its author is told in their messages."""
+    services.move_proposal(actor, proposal, status)
+    if proposal.author_id != actor.id and proposal.author.is_active:
+        messages.send(
+            proposal.author,
+            _moved(proposal, status),
+            about=("charter.proposal", {"proposal_id": proposal.id}),
+        )
+    return proposal
+
+
+def _moved(proposal: Proposal, status: ProposalStatus):
+    def compose(tw: TimeWords) -> tuple[str, str]:
+        if status == ProposalStatus.DISCUSSION:
+            return (
+                tw.gettext(
+                    "Votre proposition « %(title)s » est en discussion", title=proposal.title
+                ),
+                tw.gettext(
+                    "Le comité a ouvert la discussion : les habitants peuvent maintenant la "
+                    "commenter. Ensuite, le comité la mettra au vote."
+                ),
+            )
+        return (
+            tw.gettext("Votre proposition « %(title)s » est retirée", title=proposal.title),
+            tw.gettext(
+                "Le comité a retiré votre proposition : elle ne sera pas votée. "
+                "Vous pouvez en parler avec un membre du comité."
+            ),
+        )
+
+    return compose
+
+
 def add_comment(
     actor: Membership, proposal: Proposal, text: str, *, now: dt.datetime | None = None
 ) -> ProposalComment:

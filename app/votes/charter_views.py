@@ -67,6 +67,8 @@ def proposals():
 
 def _article_choices(form: ProposalForm) -> dict[int, Article]:
     articles = charter.articles_of(g.residence.id)
+    if not articles:  # nothing to change or repeal yet: only a new article
+        form.change.choices = form.change.choices[:1]
     form.article.set_objects(
         articles,
         lambda a: _("Article %(number)d : %(title)s", number=a.number, title=a.title),
@@ -224,7 +226,7 @@ def move(proposal_id: int):
     found = _proposal_or_404(proposal_id)
     form = MoveForm()
     return perform(
-        lambda: services.move_proposal(g.membership, found, ProposalStatus(form.status.data)),
+        lambda: charter.move(g.membership, found, ProposalStatus(form.status.data)),
         form=form,
         page=lambda _error: _proposal_page(found),
         message=lambda _p: MOVED[form.status.data](),

@@ -418,3 +418,19 @@ def test_the_demo_charter_the_open_secret_vote_the_closed_one_and_a_discussion(a
         )
         == 2
     )
+
+
+def test_the_author_is_told_when_the_committee_moves_their_proposal(session, house):
+    residence, coord, committee, people = house
+    proposal = services.create_proposal(people[0], "Vélos", "Au local.")
+    charter.move(committee, proposal, ProposalStatus.DISCUSSION)
+    charter.move(committee, proposal, ProposalStatus.WITHDRAWN)
+    subjects = session.scalars(
+        sa.select(Message.subject)
+        .where(Message.membership_id == people[0].id)
+        .order_by(Message.id)
+    ).all()
+    assert subjects == [
+        "Votre proposition « Vélos » est en discussion",
+        "Votre proposition « Vélos » est retirée",
+    ]

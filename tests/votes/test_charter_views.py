@@ -314,3 +314,12 @@ def test_with_htmx_a_comment_brings_back_the_discussion_and_the_announcement(
     )
     assert refused.status_code == 422 and "<h1>" not in page(refused)
     assert "Écrivez votre commentaire." in page(refused)
+
+
+def test_without_articles_a_proposal_can_only_add_one(client, auth, two_residences):
+    auth.login("res.arm")
+    body = page(client.get("/proposals/new"))
+    assert "Ajouter un nouvel article" in body
+    assert "Changer un article" not in body and "Supprimer un article" not in body
+    response = _post(client, "/proposals/new", title="Vélos", change="repeal", rule_text="x")
+    assert response.status_code == 422
