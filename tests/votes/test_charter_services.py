@@ -426,9 +426,7 @@ def test_the_author_is_told_when_the_committee_moves_their_proposal(session, hou
     charter.move(committee, proposal, ProposalStatus.DISCUSSION)
     charter.move(committee, proposal, ProposalStatus.WITHDRAWN)
     subjects = session.scalars(
-        sa.select(Message.subject)
-        .where(Message.membership_id == people[0].id)
-        .order_by(Message.id)
+        sa.select(Message.subject).where(Message.membership_id == people[0].id).order_by(Message.id)
     ).all()
     assert subjects == [
         "Votre proposition « Vélos » est en discussion",
