@@ -37,6 +37,7 @@ from app.votes.models import (
     Article,
     ChangeKind,
     Channel,
+    Electorate,
     Participation,
     Proposal,
     ProposalComment,
@@ -312,15 +313,32 @@ class CharterArticle:
     article: Article
     # The vote that adopted its current words (None: the founding charter).
     adoption: Adoption | None
+    # Proposals to change or repeal it, being discussed or voted on now.
+    pending: list[Proposal] = field(default_factory=list)
 
 
 def charter_of(residence_id: int) -> list[CharterArticle]:
     """The articles in force, in order, each with the vote that adopted its current text."""
     articles = services.charter(residence_id)
     last: dict[int, Adoption] = {}
-    for adoption in _adoptions(residence_id, [a.id for a in articles]):
+    ids = [a.id for a in articles]
+    for adoption in _adoptions(residence_id, ids):
         last[adoption.proposal.article_id] = adoption
-    return [CharterArticle(article, last.get(article.id)) for article in articles]
+    pending: dict[int, list[Proposal]] = {}
+    for proposal in db.session.scalars(
+        sa.select(Proposal)
+        .where(
+            Proposal.residence_id == residence_id,
+            Proposal.article_id.in_(ids),
+            Proposal.status.in_((ProposalStatus.DISCUSSION, ProposalStatus.VOTING)),
+        )
+        .order_by(Proposal.id)
+    ):
+        pending.setdefault(proposal.article_id, []).append(proposal)
+    return [
+        CharterArticle(article, last.get(article.id), pending.get(article.id, []))
+        for article in articles
+    ]
 
 
 def article_history(article: Article) -> list[Adoption]:
@@ -344,6 +362,8 @@ class Minutes:
     proposal: Proposal
     outcome: services.Result
     settings: list[str]
+    electorate_words: str
+    turnout: str
     summary: str
     rule: str
     channels: dict[Channel, int]
@@ -351,6 +371,54 @@ class Minutes:
     secret_weak: bool
     change: Change
     extra: dict = field(default_factory=dict)
+
+
+def settings_said(tw: TimeWords, vote: Vote, outcome: services.Result) -> list[str]:
+    """A closed vote's settings in plain words, in the past (for its minutes)."""
+    if vote.electorate == Electorate.HOMES:
+        said = [tw.gettext("Chaque foyer avait une voix.")]
+    elif vote.electorate == Electorate.COMMITTEE:
+        said = [tw.gettext("Seuls les membres du comité votaient.")]
+    else:
+        said = [tw.gettext("Chaque habitant avait une voix.")]
+    if outcome.quorum:
+        said.append(
+            tw.ngettext(
+                "Il fallait qu'au moins %(num)d votant sur %(total)d prenne part au vote "
+                "(%(percent)d %%).",
+                "Il fallait qu'au moins %(num)d votants sur %(total)d prennent part au vote "
+                "(%(percent)d %%).",
+                outcome.quorum,
+                total=outcome.electorate,
+                percent=vote.quorum_percent,
+            )
+        )
+    else:
+        said.append(tw.gettext("Il n'y avait pas de nombre minimum de votants."))
+    rule = services.rule_words(tw, vote.majority, vote.abstentions_cast, outcome.electorate)
+    said.append(tw.gettext("Pour que la règle soit adoptée, %(rule)s.", rule=rule))
+    said.append(
+        tw.gettext("Les abstentions comptaient comme des votes exprimés.")
+        if vote.abstentions_cast
+        else tw.gettext("Les abstentions ne comptaient pas parmi les votes exprimés.")
+    )
+    said.append(
+        tw.gettext("Le vote était secret.") if vote.secret else tw.gettext("Le vote était public.")
+    )
+    return said
+
+
+def _electorate_words(tw: TimeWords, vote: Vote, outcome: services.Result) -> str:
+    num = outcome.electorate
+    if vote.electorate == Electorate.HOMES:
+        return tw.ngettext("%(num)d foyer pouvait voter.", "%(num)d foyers pouvaient voter.", num)
+    if vote.electorate == Electorate.COMMITTEE:
+        return tw.ngettext(
+            "%(num)d membre du comité pouvait voter.",
+            "%(num)d membres du comité pouvaient voter.",
+            num,
+        )
+    return tw.ngettext("%(num)d habitant pouvait voter.", "%(num)d habitants pouvaient voter.", num)
 
 
 def minutes(tw: TimeWords, vote: Vote, *, now: dt.datetime) -> Minutes:
@@ -374,7 +442,9 @@ def minutes(tw: TimeWords, vote: Vote, *, now: dt.datetime) -> Minutes:
         vote=vote,
         proposal=proposal,
         outcome=outcome,
-        settings=services.settings_words(tw, vote),
+        settings=settings_said(tw, vote, outcome),
+        electorate_words=_electorate_words(tw, vote, outcome),
+        turnout=services._turnout(tw, outcome),
         summary=services.summary(tw, outcome),
         rule=services.rule_words(tw, vote.majority, vote.abstentions_cast, outcome.electorate),
         channels={channel: channels[channel] for channel in Channel if channels[channel]},

@@ -99,7 +99,7 @@ def test_read_the_charter_its_history_and_minutes_and_comment_without_javascript
     article.locator(f"a[href='/charter/articles/{demo['pets']}']").click()
     page.wait_for_load_state()
     main = page.inner_text("main")
-    assert "Dans la charte fondatrice" in main and "Changé le" in main
+    assert "Dans la charte fondatrice, du" in main and "Changé le" in main
     page.click("text=le procès-verbal")
     page.wait_for_load_state()
     main = page.inner_text("main")

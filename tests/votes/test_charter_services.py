@@ -389,6 +389,7 @@ def test_the_demo_charter_the_open_secret_vote_the_closed_one_and_a_discussion(a
     assert [a.article.number for a in articles] == list(range(1, 9))
     assert sum(1 for a in articles if a.adoption is None) == 4  # founding, still as written
     assert all(a.adoption.vote.closed_at for a in articles if a.adoption)
+    assert [p.title for p in articles[0].pending] == ["Heures calmes le dimanche"]
     pets = articles[3]
     assert "salle commune" in pets.article.text and pets.adoption.vote.adopted
     said = charter.minutes(FR, pets.adoption.vote, now=now)

@@ -196,7 +196,7 @@ def test_the_charter_links_each_article_to_the_vote_that_adopted_it(client, auth
     session.refresh(vote)
     assert vote.closed_at is not None and vote.adopted
     history = page(client.get(f"/charter/articles/{quiet.id}"))
-    assert "Dans la charte fondatrice" in history and "Changé le" in history
+    assert "Dans la charte fondatrice, du" in history and "Changé le" in history
     assert "Silence de 22 h à 7 h." in history and "Silence de 23 h à 7 h." in history
     assert f'href="/charter/minutes/{vote.id}"' in history
     printed = page(client.get("/charter/print"))
