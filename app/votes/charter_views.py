@@ -13,6 +13,7 @@ from flask_login import login_required
 
 from app.core.actions import perform
 from app.core.db import utcnow
+from app.core.forms import parse_id
 from app.core.htmx import render_page_or_block
 from app.core.i18n import gettext as _
 from app.core.permissions import Role, ensure, require_role
@@ -90,7 +91,7 @@ def new_proposal():
     form = ProposalForm()
     articles = _article_choices(form)
     if not form.is_submitted():
-        chosen = request.args.get("article", type=int)
+        chosen = parse_id(request.args.get("article"))
         if chosen in articles:
             form.change.data, form.article.data = ChangeKind.CHANGE.value, chosen
 

@@ -257,8 +257,8 @@ def test_the_list_by_status(client, auth, house, session):
     session.commit()
     auth.login("res.arm")
     body = page(client.get("/proposals"))
-    assert body.index("En discussion") < body.index("Jardin") < body.index("Brouillon")
-    assert body.index("Brouillon") < body.index("Vélos")
+    assert body.index("En discussion") < body.index("Jardin") < body.index("Brouillons")
+    assert body.index("Brouillons") < body.index("Vélos")
     assert 'href="/proposals/new"' in body
 
 
