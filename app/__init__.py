@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.residents.views import bp as residents_bp
     from app.rooms.views import bp as rooms_bp
     from app.users.views import bp as auth_bp
+    from app.votes.charter_views import bp as charter_bp
     from app.votes.views import bp as votes_bp
 
     for bp in (
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
         activities_bp,
         calendars_bp,
         votes_bp,
+        charter_bp,
     ):
         app.register_blueprint(bp)
 

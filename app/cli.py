@@ -127,7 +127,184 @@ def load_demo(now=None) -> list[tuple[str, str]]:
     db.session.commit()
     load_demo_rota(now)
     db.session.commit()
+    load_demo_charter(now)
+    db.session.commit()
     return logins
+
+
+# The founding charter of Armentières (number, title, text), then the articles adopted
+# since by the residents' votes.
+DEMO_FOUNDING = [
+    (1, "Heures calmes", "De 22 h à 7 h, on baisse le son : télévision, musique, portes. "
+     "Les travaux bruyants se font en semaine, de 9 h à 18 h."),
+    (2, "La salle commune", "La salle commune est à tous. On la réserve dans l'application ou "
+     "auprès de la coordination, et on la rend propre et rangée."),
+    (3, "Le jardin partagé", "Chacun peut jardiner. Les outils retournent dans l'abri après "
+     "usage ; en été, on arrose le soir."),
+    (4, "Les animaux", "Les animaux sont les bienvenus dans les logements. Dans les parties "
+     "communes, les chiens sont tenus en laisse."),
+    (5, "Le respect", "On se salue, on s'écoute, on s'entraide. Un désaccord se règle en "
+     "parlant, avec l'aide de la coordination si besoin."),
+]  # fmt: skip
+DEMO_ADOPTED = [
+    # days ago the vote closed, author, title, text
+    (300, "odette.leroy", "Les invités", "Vos invités sont les bienvenus. La chambre d'amis "
+     "se réserve pour trois nuits au plus, et on prévient ses voisins d'une fête."),
+    (200, "karim.haddad", "Les scooters et fauteuils électriques", "Les scooters et fauteuils "
+     "électriques se garent et se rechargent dans le local du rez-de-chaussée, jamais dans "
+     "les couloirs."),
+    (120, "lucas.bernard", "Le tri", "On trie ses déchets : le bac jaune pour les emballages, "
+     "le bac vert pour le verre. Les encombrants se signalent à la coordination."),
+]  # fmt: skip
+
+
+def load_demo_charter(now=None) -> None:
+    """Armentières' charter of 8 articles (5 founding, 3 adopted by votes since); the closed
+    vote on pets in the common room (adopted, with its minutes); a secret vote open now on
+    quiet hours, in which every demo resident may vote, closing in four days; a proposal
+    in discussion with two comments, and a draft."""
+    import datetime as dt
+
+    from app.core.db import utcnow
+    from app.residences.models import Membership, Residence
+    from app.users.models import User
+    from app.votes import charter_services as charter
+    from app.votes import services as votes
+    from app.votes.models import Article, ChangeKind, Electorate, ProposalStatus
+
+    residence = db.session.scalar(
+        sa.select(Residence).where(Residence.name == DEMO_RESIDENCES[0][1])
+    )
+    if residence is None or db.session.scalar(
+        sa.select(sa.func.count(Article.id)).where(Article.residence_id == residence.id)
+    ):
+        return
+    members = {
+        m.user.username: m
+        for m in db.session.scalars(
+            sa.select(Membership)
+            .join(Membership.user)
+            .where(Membership.residence_id == residence.id, User.username.is_not(None))
+        )
+    }
+    now = now or utcnow()
+    day = dt.timedelta(days=1)
+    committee = members["comite.armentieres"]
+    founded = now - 400 * day
+    articles = {}
+    for number, title, text in DEMO_FOUNDING:
+        article = Article(
+            residence_id=residence.id, number=number, title=title, text=text, updated_at=founded
+        )
+        article.created_at = founded
+        db.session.add(article)
+        articles[number] = article
+    db.session.flush()
+
+    def past_vote(proposal, closed_days_ago, ballots):
+        """A vote per home that ran for a fortnight and closed ``closed_days_ago``."""
+        closes = now - closed_days_ago * day
+        proposal.created_at = min(proposal.created_at, closes - 30 * day)
+        vote = votes.create_vote(
+            committee, proposal, votes.preset("charte", closes - 14 * day, closes_at=closes)
+        )
+        for username, choice in ballots:
+            votes.cast(members[username], vote, choice, now=closes - 3 * day)
+        votes.refresh_status(vote, closes)
+        return vote
+
+    yes = [
+        ("comite.armentieres", "pour"),
+        ("jeanne.martin", "pour"),
+        ("odette.leroy", "pour"),
+        ("lucas.bernard", "contre"),
+    ]
+    for days_ago, author, title, text in DEMO_ADOPTED:
+        proposal = votes.create_proposal(members[author], title, text)
+        past_vote(proposal, days_ago, yes)
+
+    # Pets in the common room: adopted ten days ago, with its minutes.
+    pets = votes.create_proposal(
+        members["odette.leroy"],
+        "Les animaux dans la salle commune",
+        "Les animaux sont les bienvenus dans les logements. Dans les parties communes, les "
+        "chiens sont tenus en laisse. Ils peuvent venir dans la salle commune, sauf pendant "
+        "les repas partagés.",
+        why="Mon chien Filou aime les après-midi jeux ; il est calme et ne gêne personne.",
+        summary="Les chiens en laisse peuvent venir dans la salle commune, sauf aux repas.",
+        change=ChangeKind.CHANGE,
+        article=articles[4],
+    )
+    pets.created_at = now - 45 * day
+    votes.move_proposal(committee, pets, ProposalStatus.DISCUSSION)
+    charter.add_comment(
+        members["karim.haddad"], pets, "D'accord, si le chien reste en laisse.", now=now - 30 * day
+    )
+    past_vote(
+        pets,
+        10,
+        [
+            ("comite.armentieres", "pour"),
+            ("odette.leroy", "pour"),
+            ("karim.haddad", "pour"),
+            ("jeanne.martin", "contre"),
+            ("lucas.bernard", "abstention"),
+        ],
+    )
+
+    # Quiet hours: a secret vote open now, every resident one vote, closing in four days.
+    quiet = votes.create_proposal(
+        members["jeanne.martin"],
+        "Heures calmes le dimanche",
+        "De 22 h à 7 h, et le dimanche de 13 h à 15 h, on baisse le son : télévision, "
+        "musique, portes. Les travaux bruyants se font en semaine, de 9 h à 18 h.",
+        why="Beaucoup d'entre nous font la sieste le dimanche après le repas.",
+        summary="On ajoute un moment calme le dimanche, de 13 h à 15 h.",
+        change=ChangeKind.CHANGE,
+        article=articles[1],
+    )
+    quiet.created_at = now - 20 * day
+    votes.move_proposal(committee, quiet, ProposalStatus.DISCUSSION)
+    votes.create_vote(
+        committee,
+        quiet,
+        votes.preset(
+            "charte",
+            now - 2 * day,
+            closes_at=now + 4 * day,
+            electorate=Electorate.RESIDENTS,
+            quorum_percent=50,
+        ),
+    )
+
+    # Bikes in the courtyard: in discussion, two comments.
+    bikes = votes.create_proposal(
+        members["lucas.bernard"],
+        "Les vélos dans la cour",
+        "Les vélos se rangent dans le local à vélos, pas dans la cour ni dans les couloirs.",
+        why="Des vélos bloquent l'entrée et les fauteuils ne passent plus.",
+        summary="Les vélos vont au local à vélos.",
+    )
+    bikes.created_at = now - 5 * day
+    votes.move_proposal(committee, bikes, ProposalStatus.DISCUSSION)
+    charter.add_comment(
+        members["odette.leroy"],
+        bikes,
+        "Et les trottinettes de mes petits-enfants quand ils viennent le dimanche ?",
+        now=now - 2 * day,
+    )
+    charter.add_comment(
+        committee,
+        bikes,
+        "Bonne question : on en parle à la réunion de jeudi, avant de la mettre au vote.",
+        now=now - day,
+    )
+    # A draft, still being written by its author.
+    votes.create_proposal(
+        members["karim.haddad"],
+        "Le barbecue au jardin",
+        "Le barbecue est permis au jardin le samedi, jusqu'à 22 h, en prévenant la coordination.",
+    )
 
 
 def load_demo_rota(now=None) -> None:
@@ -213,6 +390,15 @@ def register_cli(app: Flask) -> None:
             if not every:
                 return
             time.sleep(every)
+
+    @app.cli.command("vote-reminders")
+    def vote_reminders_command():
+        """Remind those who have not voted, the day before a vote closes (run it from cron,
+        every hour or so). Each vote's reminder goes once, even with several servers."""
+        from app.votes.charter_services import send_reminders
+
+        done = send_reminders()
+        click.echo(f"{done.votes} vote(s) reminded, {done.messages} message(s) left")
 
     @app.cli.command("demo-if-empty")
     def demo_if_empty_command():

@@ -8,14 +8,25 @@ from app.residences.models import Home, Membership, Organisation, Residence
 from app.residents.models import Invitation
 from app.rooms.models import Closure, Room, RoomOpening, RoomUnit
 from app.users.models import User
-from app.votes.models import Article, Ballot, Participation, Proposal, Vote, VoteTally
+from app.votes.models import (
+    Article,
+    Ballot,
+    Participation,
+    Proposal,
+    ProposalComment,
+    Vote,
+    VoteReminder,
+    VoteTally,
+)
 
 __all__ = [
     "Article",
     "Ballot",
     "Participation",
     "Proposal",
+    "ProposalComment",
     "Vote",
+    "VoteReminder",
     "VoteTally",
     "Activity",
     "AuditEvent",

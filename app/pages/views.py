@@ -28,7 +28,7 @@ SECTION_ENDPOINTS = {
     "rooms": "rooms.index",
     "activities": "activities.index",
     "votes": "votes.index",
-    "charter": "pages.charter",
+    "charter": "charter.index",
 }
 SECTION_TEXT = {
     "rooms": _l("Réserver la salle commune, la chambre d'amis ou la laverie."),
@@ -94,18 +94,3 @@ def coordinator_home():
         first_invitations=first_invitations,
         user=current_user,
     )
-
-
-def _placeholder(section: str):
-    return render_template(
-        "pages/coming_soon.html",
-        section=section,
-        title=SECTIONS[section],
-        text=SECTION_TEXT[section],
-    )
-
-
-@bp.get("/charter")
-@login_required
-def charter():
-    return _placeholder("charter")

@@ -207,3 +207,26 @@ class Ballot(db.Model):
     cast_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (sa.UniqueConstraint("vote_id", "voter_key"),)
+
+
+class ProposalComment(db.Model):
+    """A resident's word in the discussion of a proposal."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposal.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[Membership] = relationship()
+
+
+class VoteReminder(db.Model):
+    """The "sent" marker of a vote's reminder (the day before its close): its one row is
+    claimed by an INSERT that only one transaction can make, so two servers running
+    ``flask vote-reminders`` at once send the reminder once."""
+
+    vote_id: Mapped[int] = mapped_column(sa.ForeignKey("vote.id"), primary_key=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # How many messages went (none to those who had voted).
+    recipients: Mapped[int] = mapped_column(default=0)

@@ -19,7 +19,7 @@ from app.residences.models import Membership, Residence
 from app.residents import services as residents
 from app.users.models import User
 from app.votes import services as votes
-from app.votes.models import ProposalStatus
+from app.votes.models import Proposal, ProposalStatus, Vote
 from tests.browser.conftest import DISPLAYS, log_in, set_display
 
 AXE_OPTIONS = {
@@ -137,9 +137,30 @@ def objects(live_app):
         activities.claim(jeanne, offered)
         activities.offer(jeanne, offered)
         ballots = _votes(jeanne)
+        # The charter: a draft of Jeanne's (she may edit it), and the demo's proposals.
+        draft = votes.create_proposal(
+            jeanne,
+            "Une boîte à livres",
+            "Une boîte à livres dans le hall : on prend un livre, on en dépose un.",
+            summary="Des livres à partager dans le hall.",
+        )
         db.session.commit()
+        titled = {
+            p.title: p
+            for p in db.session.scalars(
+                sa.select(Proposal).where(Proposal.residence_id == residence.id)
+            )
+        }
+        pets = titled["Les animaux dans la salle commune"]
+        pets_vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == pets.id))
         return {
             **{key: vote.id for key, vote in ballots.items()},
+            "draft": draft.id,
+            "discussed": titled["Les vélos dans la cour"].id,
+            "voting": titled["Heures calmes le dimanche"].id,
+            "adopted": pets.id,
+            "article": pets.article_id,
+            "minutes": pets_vote.id,
             "jeanne": jeanne.id,
             "pending": membership.id,
             "invitation": invitation.id,
@@ -213,9 +234,20 @@ def pages_for(role: str, objects) -> list[str]:
         f"/votes/{objects['coming']}",
         f"/votes/{objects['closed']}",
         f"/votes/{objects['closed']}/ballot?choice=pour",  # refused: the page says why
+        "/charter/print",
+        f"/charter/articles/{objects['article']}",
+        f"/charter/minutes/{objects['minutes']}",
+        "/proposals",
+        "/proposals/new",
+        f"/proposals/{objects['draft']}",
+        f"/proposals/{objects['discussed']}",
+        f"/proposals/{objects['voting']}",
+        f"/proposals/{objects['adopted']}",
     ]
     if role in ("committee", "coordinator"):
         pages += [f"/votes/new?proposal={objects['ready']}"]
+    if role == "resident":
+        pages += [f"/proposals/{objects['draft']}/edit"]
     if role in ("coordinator", "landlord_admin"):
         pages += [
             "/residents",
@@ -312,6 +344,12 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             page.uncheck("#morning")
             page.fill("#evening_start", "")
             page.click("#season-button")
+            check(page, None, problems)
+        if role == "resident":
+            # The proposal's form with its errors shown.
+            page.goto(server.url + "/proposals/new")
+            page.check("#change-2")
+            page.click("#save-proposal")
             check(page, None, problems)
     finally:
         # Leave the demo account as it was: French, default display.

@@ -122,17 +122,11 @@ def test_me_says_how_to_reach_the_coordination(client, auth, with_contact):
     assert 'href="/residence/contact"' not in html
 
 
-def test_pages_to_come_say_how(client, auth, with_contact):
-    auth.login("res.arm")
-    html = page(client.get("/charter"))
-    assert "adressez-vous à la coordination" in html and PHONE_LINK in html
-
-
 def test_without_contact_details_residents_are_told_to_ask_the_coordination(
     client, auth, two_residences
 ):
     auth.login("res.arm")
-    html = page(client.get("/charter"))
+    html = page(client.get("/me"))
     assert NO_CONTACT in html and "tel:" not in html
 
 
@@ -226,11 +220,11 @@ def test_english_readers_get_the_contact_in_english_or_else_in_french(
     )
     session.commit()
     auth.login("res.arm")
-    english = page(client.get("/charter?lang=en"))
+    english = page(client.get("/me?lang=en"))
     assert "Tuesdays and Thursdays, 9 am to 5 pm" in english
     assert "le mardi et le jeudi" not in english
     assert "Bureau au rez-de-chaussée" in english  # no English place: the French one
-    french = page(client.get("/charter?lang=fr"))
+    french = page(client.get("/me?lang=fr"))
     assert "le mardi et le jeudi, de 9 h à 17 h" in french and "Tuesdays" not in french
 
 
