@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.residents.views import bp as residents_bp
     from app.rooms.views import bp as rooms_bp
     from app.users.views import bp as auth_bp
+    from app.votes.proxy_views import bp as vote_desk_bp
 
     for bp in (
         pages_bp,
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         bookings_bp,
         activities_bp,
         calendars_bp,
+        vote_desk_bp,
     ):
         app.register_blueprint(bp)
 

@@ -641,6 +641,22 @@ def _used_to_principal(tw: TimeWords, vote: Vote, holder: Membership, choice: st
     return subject, body
 
 
+def participation_of(vote: Vote, member: Membership) -> Participation | None:
+    """How ``member``'s voice (or their home's) was counted in ``vote``, if it was."""
+    return _participation(vote, voter_key(member, vote))
+
+
+def public_choice(vote: Vote, participation: Participation) -> str | None:
+    """A public vote's choice for a participation (never for a secret vote: there is none)."""
+    if vote.secret:
+        return None
+    return db.session.scalar(
+        sa.select(Ballot.option).where(
+            Ballot.vote_id == vote.id, Ballot.voter_key == participation.voter_key
+        )
+    )
+
+
 def proxy_cast_at(holder: Membership, vote: Vote, principal: Membership) -> dt.datetime | None:
     """When ``holder`` last voted for ``principal`` in ``vote`` (for the receipt)."""
     return db.session.scalar(
