@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from app.core.db import utcnow
 from app.extensions import db
-from app.residences.models import Membership, Residence
+from app.residences.models import Membership
 from app.users.models import User
 from app.votes import services as votes
 from app.votes.models import Electorate, Participation
