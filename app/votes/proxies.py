@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -45,6 +46,7 @@ from app.votes.services import (
     NotInElectorate,
     UnknownChoice,
     VoteNotOpen,
+    _turnout,
     change_ballot,
     count,
     in_electorate,
@@ -743,6 +745,17 @@ def desk_people(vote: Vote) -> list[DeskPerson]:
         key = voter_key(member, vote)
         people.append(DeskPerson(member, key, counted.get(key), choices.get(key)))
     return people
+
+
+def turnout_words(tw: TimeWords, vote: Vote, participation: int, electorate: int) -> str:
+    """« 12 foyers sur 40 ont voté », as the result says it (never the counts: a secret
+    vote's stay hidden until the close)."""
+    return _turnout(
+        tw,
+        SimpleNamespace(
+            participation=participation, electorate=electorate, electorate_kind=vote.electorate
+        ),
+    )
 
 
 def counted_words(person: DeskPerson) -> str:

@@ -30,11 +30,7 @@ class GiveProxyForm(FlaskForm):
         invalid_choice_message=_l("Choisissez un vote, ou une période."),
     )
     first_day = DateField(_l("Premier jour"), validators=[Optional()])
-    last_day = DateField(
-        _l("Dernier jour (compris)"),
-        validators=[Optional()],
-        description=_l("Un an au plus."),
-    )
+    last_day = DateField(_l("Dernier jour (compris)"), validators=[Optional()])
 
     def set_votes(self, votes, label) -> None:
         self.scope.choices = [SelectChoice(f"vote-{v.id}", label(v)) for v in votes] + [

@@ -318,8 +318,9 @@ def _desk_page(vote: Vote, *, ballot_form=None, batch_form=None):
         "labels": labels,
         "counted_words": service.counted_words,
         "channel_labels": service.CHANNEL_LABELS,
-        "participation": len({p.key for p in counted}),
-        "electorate": votes.electorate_size(vote),
+        "turnout": service.turnout_words(
+            request_tw(), vote, len({p.key for p in counted}), votes.electorate_size(vote)
+        ),
         "vote_url": vote_url(vote),
     }
     if vote.secret:
