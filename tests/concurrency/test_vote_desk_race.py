@@ -174,3 +174,79 @@ def test_desk_batches_and_proxy_ballots_for_the_same_people(gunicorn_server, bal
     assert len(by_proxy) == statuses[2:].count(303) == tally["abstention"]
     # Every principal is counted once, one way or another.
     assert len(rows) == PEOPLE
+
+
+GIVERS = 6
+
+
+@pytest.fixture
+def one_holder(session, create_residence, create_user):
+    residence = create_residence("Résidence des procurations")
+    committee = member(
+        create_user("comite.procu", residence=residence, role=Role.COMMITTEE, home="Q00")
+    )
+    holder = member(create_user("porteuse.procu", residence=residence, home="Q01"))
+    givers = [
+        create_user(f"donneur{n:02d}", residence=residence, home=f"D{n:02d}").username
+        for n in range(GIVERS)
+    ]
+    now = utcnow()
+    proposal = services.create_proposal(committee, "Jardin partagé", "Un carré chacun.")
+    vote = services.create_vote(
+        committee,
+        proposal,
+        services.Settings(
+            opens_at=now - HOUR, closes_at=now + 24 * HOUR, electorate=Electorate.RESIDENTS
+        ),
+    )
+    session.commit()
+    return vote.id, holder.id, givers
+
+
+def test_six_give_their_proxy_to_one_holder_at_once(gunicorn_server, one_holder, session):
+    """The holder's limit (2) holds when six neighbours give her their proxy at once."""
+    import requests
+
+    from app.votes.models import Proxy
+
+    vote_id, holder_id, givers = one_holder
+    clients = [requests.Session() for _ in givers]
+    try:
+        tokens = [
+            _log_in(client, gunicorn_server, username, "/votes/proxies")
+            for client, username in zip(clients, givers, strict=True)
+        ]
+        barrier = threading.Barrier(len(givers))
+        statuses: list[int | None] = [None] * len(givers)
+
+        def post(n: int) -> None:
+            try:
+                barrier.wait(timeout=TIMEOUT)
+                response = clients[n].post(
+                    gunicorn_server.url + "/votes/proxies",
+                    data={
+                        "csrf_token": tokens[n],
+                        "holder": str(holder_id),
+                        "scope": f"vote-{vote_id}",
+                    },
+                    allow_redirects=False,
+                    timeout=TIMEOUT,
+                )
+                statuses[n] = response.status_code
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                print(repr(error))
+
+        threads = [threading.Thread(target=post, args=(n,)) for n in range(len(givers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=TIMEOUT + 5)
+    finally:
+        for client in clients:
+            client.close()
+    assert Counter(statuses) == {303: 2, 409: GIVERS - 2}, gunicorn_server.log()[-5000:]
+    session.expire_all()
+    held = session.scalar(
+        sa.select(sa.func.count()).select_from(Proxy).where(Proxy.holder_id == holder_id)
+    )
+    assert held == 2
