@@ -321,14 +321,17 @@ def _desk_page(vote: Vote, *, ballot_form=None, batch_form=None):
         "turnout": service.turnout_words(
             request_tw(), vote, len({p.key for p in counted}), votes.electorate_size(vote)
         ),
+        "by_channel": _by_channel(counted),
         "vote_url": vote_url(vote),
     }
+    # The way chosen last stays chosen (a show of hands is recorded one after the other).
+    last = _channel(request.args.get("channel")) or Channel.PAPER
     if vote.secret:
-        form = batch_form or desk_batch_form(options, formdata=None)
+        form = batch_form or desk_batch_form(options, formdata=None, channel=last.value)
         form.people.choices = [SelectChoice(p.member.id, _person_label(p.member)) for p in waiting]
         context["batch_form"] = form
     else:
-        form = ballot_form or DeskBallotForm(formdata=None)
+        form = ballot_form or DeskBallotForm(formdata=None, channel=last.value)
         pickable = [p for p in people if p.counted is None or p.at_desk]
         form.person.set_objects(
             pickable,
@@ -347,6 +350,16 @@ def _desk_page(vote: Vote, *, ballot_form=None, batch_form=None):
         form.choice.choices = [SelectChoice(k, label) for k, label in options]
         context["ballot_form"] = form
     return render_template("votes/desk/index.html", **context)
+
+
+def _by_channel(counted: list[service.DeskPerson]) -> list[str]:
+    """« 5 en ligne », « 2 par procuration »… (each voice once: a home's, or a person's)."""
+    channels = {p.key: p.counted.channel for p in counted}
+    return [
+        _("%(num)d %(how)s", num=n, how=service.CHANNEL_LABELS[channel])
+        for channel in Channel
+        if (n := sum(1 for c in channels.values() if c == channel))
+    ]
 
 
 def _channel(value) -> Channel | None:
@@ -391,7 +404,7 @@ def desk_ballot(vote_id: int):
             choice=service.choice_label(_, form.choice.data),
             how=service.CHANNEL_LABELS[channel],
         ),
-        success=lambda _row: url_for("vote_desk.desk", vote_id=vote.id),
+        success=lambda _row: url_for("vote_desk.desk", vote_id=vote.id, channel=channel.value),
     )
 
 
@@ -416,5 +429,7 @@ def desk_batch(vote_id: int):
             count=request_tw().ngettext("%(num)d bulletin", "%(num)d bulletins", batch.size),
             how=service.CHANNEL_LABELS[batch.channel],
         ),
-        success=lambda _batch: url_for("vote_desk.desk", vote_id=vote.id),
+        success=lambda batch: url_for(
+            "vote_desk.desk", vote_id=vote.id, channel=batch.channel.value
+        ),
     )

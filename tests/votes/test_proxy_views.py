@@ -216,7 +216,14 @@ def test_the_desk_records_a_secret_batch(client, auth, session, house, make_vote
         },
     )
     assert response.status_code == 303
-    assert "Enregistré : 2 bulletins (à main levée)" in page(client.get(f"/votes/{vote.id}/desk"))
+    assert response.headers["Location"] == f"/votes/{vote.id}/desk?channel=room"
+    body = page(client.get(response.headers["Location"]))
+    assert "Enregistré : 2 bulletins (à main levée)" in body
+    assert "3 habitants sur 7 ont voté" in body and "Dont : 1 en ligne et 2 à main levée." in body
+    # The way chosen last stays chosen for the next batch.
+    assert (
+        '<input checked id="channel-1" name="channel" required type="radio" value="room">' in body
+    )
     assert services.counts(vote) == {"pour": 2, "contre": 1, "abstention": 0}
     # Someone already counted: the whole batch is refused with who.
     response = client.post(
