@@ -107,10 +107,12 @@ def _proxies_page(form: GiveProxyForm | None = None):
         form = GiveProxyForm(formdata=None)
     _fill_give_form(form, now)
     held = _held_now(now)
+    given = service.proxies_given(me, now)
     return render_template(
         "votes/proxies/index.html",
         form=form,
-        given=service.proxies_given(me, now),
+        given=given,
+        served={p.id: _served_words(p) for p in given if p.vote is not None},
         holding=service.proxies_holding(me, now),
         held=held,
         limit=g.residence.proxy_limit,
@@ -126,6 +128,23 @@ def _proxies_page(form: GiveProxyForm | None = None):
 def _fill_give_form(form: GiveProxyForm, now) -> None:
     form.holder.set_objects(_neighbours(), _person_label, empty=_("Choisir une personne"))
     form.set_votes(service.votes_for_proxies(g.residence.id, now), _vote_label)
+
+
+def _served_words(proxy: Proxy) -> str | None:
+    """For the principal: whether their proxy for one vote has served (None: not yet)."""
+    counted = service.participation_of(proxy.vote, proxy.principal)
+    if counted is None:
+        return None
+    if counted.channel == Channel.PROXY and counted.cast_by_id == proxy.holder_id:
+        return _(
+            "%(name)s a voté pour vous avec cette procuration, au vote « %(title)s ».",
+            name=proxy.holder.user.full_name,
+            title=proxy.vote.proposal.title,
+        )
+    return _(
+        "Votre voix est déjà comptée au vote « %(title)s » : la procuration ne sert plus.",
+        title=proxy.vote.proposal.title,
+    )
 
 
 def _state_words(state: service.ProxyState, vote: Vote) -> str | None:

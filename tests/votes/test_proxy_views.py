@@ -135,9 +135,16 @@ def test_the_holder_votes_for_the_principal_review_then_receipt(
     body = page(client.get(url + "/receipt"))
     assert f"Le vote de {name} est enregistré" in body
     assert services.counts(vote)["contre"] == 1
+    # The principal sees it has served (and no revoke button any more).
+    client.post("/logout", data={"csrf_token": Auth(client).csrf()})
+    auth.login("habitant0")
+    body = page(client.get("/votes/proxies"))
+    assert "a voté pour vous avec cette procuration" in body and "Retirer" not in body
+    client.post("/logout", data={"csrf_token": Auth(client).csrf()})
+    auth.login("habitant2")
     # Again: a secret ballot is final.
     response = _post(client, url + "/ballot", choice="pour")
-    assert response.status_code == 409 and "secret" in page(response)
+    assert response.status_code == 409 and f"Vous avez déjà voté pour {name}" in page(response)
     assert services.counts(vote) == {"pour": 0, "contre": 1, "abstention": 0}
 
 
