@@ -123,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.rooms.views import bp as rooms_bp
     from app.users.views import bp as auth_bp
     from app.votes.charter_views import bp as charter_bp
+    from app.votes.proxy_views import bp as vote_desk_bp
     from app.votes.views import bp as votes_bp
 
     for bp in (
@@ -137,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
         calendars_bp,
         votes_bp,
         charter_bp,
+        vote_desk_bp,
     ):
         app.register_blueprint(bp)
 

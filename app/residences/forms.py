@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TelField
 from wtforms.validators import Length, Optional
 
+from app.core.forms import number_field
 from app.core.i18n import lazy_gettext as _l
 
 
@@ -43,9 +44,18 @@ class ContactForm(FlaskForm):
         render_kw={"autocomplete": "off", "lang": "en"},
     )
 
+    proxy_limit = number_field(
+        _l("Procurations qu'une personne peut avoir pour un même vote"),
+        minimum=0,
+        maximum=10,
+        required=False,
+        description=_l("2 d'habitude. 0 : pas de procuration dans la résidence."),
+    )
+
     @classmethod
     def of(cls, residence) -> ContactForm:
         return cls(
+            proxy_limit=residence.proxy_limit,
             contact_phone=residence.contact_phone,
             contact_hours=residence.contact_hours,
             contact_place=residence.contact_place,

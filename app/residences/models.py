@@ -43,13 +43,18 @@ class Residence(TimestampMixin, db.Model):
     # The same in English, for English readers (the French is shown when they are empty).
     contact_hours_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     contact_place_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # How many proxies (procurations) one resident may hold for the same vote.
+    proxy_limit: Mapped[int] = mapped_column(default=2, server_default="2")
 
     organisation: Mapped[Organisation] = relationship(back_populates="residences")
     homes: Mapped[list[Home]] = relationship(
         back_populates="residence", order_by="Home.label", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (sa.UniqueConstraint("organisation_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "name"),
+        sa.CheckConstraint("proxy_limit BETWEEN 0 AND 10", name="proxy_limit"),
+    )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -106,6 +106,7 @@ def set_contact(
     place: str,
     hours_en: str = "",
     place_en: str = "",
+    proxy_limit: int | None = None,
 ) -> Residence:
     """How residents reach the coordination: a phone number, office hours and the office's
     place, in words (and in English, for English readers). Each may be left empty."""
@@ -122,6 +123,17 @@ def set_contact(
             raise ContactRefused(TOO_LONG[limit], field=field)
     values["contact_phone"] = _check_phone(values["contact_phone"])
     residence = actor.residence
+    if proxy_limit is not None:
+        if not 0 <= proxy_limit <= 10:
+            raise ContactRefused(_l("Indiquez un nombre entre 0 et 10."), field="proxy_limit")
+        if proxy_limit != residence.proxy_limit:
+            record(
+                "residence.proxy_limit",
+                actor=actor,
+                target=residence,
+                details=f"{residence.proxy_limit} -> {proxy_limit}",
+            )
+        residence.proxy_limit = proxy_limit
     for field, value in values.items():
         setattr(residence, field, value)
     record("residence.contact", actor=actor, target=residence)

@@ -59,6 +59,7 @@ def contact():
             place=form.contact_place.data,
             hours_en=form.contact_hours_en.data,
             place_en=form.contact_place_en.data,
+            proxy_limit=form.proxy_limit.data,
         ),
         form=form,
         page=page,

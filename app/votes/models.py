@@ -182,6 +182,9 @@ class Participation(db.Model):
     membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
     home_id: Mapped[int | None] = mapped_column(sa.ForeignKey("home.id"))
     channel: Mapped[Channel] = mapped_column(_enum(Channel, 12), default=Channel.ONLINE)
+    # Who recorded it when it is not the voter: the proxy's holder, or the committee member
+    # or coordinator at the desk (paper ballots, a show of hands). Never what was chosen.
+    cast_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership.id"))
 
     __table_args__ = (sa.UniqueConstraint("vote_id", "voter_key"),)
 
@@ -230,3 +233,37 @@ class VoteReminder(db.Model):
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # How many messages went (none to those who had voted).
     recipients: Mapped[int] = mapped_column(default=0)
+
+
+class Proxy(TimestampMixin, db.Model):
+    """A proxy (procuration): the principal lets the holder vote in their name, for one vote
+    (``vote_id``) or for every vote open during a period (``valid_from`` to
+    ``valid_until``). Revoking keeps the row (``revoked_at``) for the record."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
+    principal_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    holder_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    vote_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vote.id"), index=True)
+    valid_from: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    valid_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    principal: Mapped[Membership] = relationship(foreign_keys=[principal_id])
+    holder: Mapped[Membership] = relationship(foreign_keys=[holder_id])
+    vote: Mapped[Vote | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("principal_id <> holder_id", name="not_oneself"),
+        # Either one vote, or a period (both ends, in order): never both, never neither.
+        sa.CheckConstraint(
+            "(vote_id IS NOT NULL AND valid_from IS NULL AND valid_until IS NULL) OR "
+            "(vote_id IS NULL AND valid_from IS NOT NULL AND valid_until IS NOT NULL "
+            "AND valid_from < valid_until)",
+            name="scope",
+        ),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -76,6 +76,17 @@ class HomeAlreadyVoted(Conflict):
     default_message = _l("Votre foyer a déjà voté : dans ce vote, chaque foyer a une seule voix.")
 
 
+class VotedByProxy(Conflict):
+    default_message = _l("La personne qui a votre procuration a déjà voté pour vous.")
+
+
+class CountedAtDesk(Conflict):
+    default_message = _l(
+        "Votre vote a été compté au bureau de vote (sur papier ou à main levée) : pour le "
+        "changer, voyez la personne qui tient le bureau de vote."
+    )
+
+
 class UnknownChoice(VoteRefused):
     default_message = _l("Choisissez une des réponses proposées.")
 
@@ -339,7 +350,9 @@ def cast(
     channel: Channel = Channel.ONLINE,
 ) -> None:
     """``actor`` votes ``choice``. A secret ballot is final; a public one may be changed
-    until the close (by the same person: in a vote per home, the home's first voter)."""
+    until the close (by the same person: in a vote per home, the home's first voter), and
+    only through the way it was cast: a ballot cast by a proxy's holder, or recorded at the
+    desk (paper, show of hands), is not changed online."""
     refresh_status(vote, now)
     if not vote.is_open(now):
         raise VoteNotOpen()
@@ -352,23 +365,55 @@ def cast(
     if existing is not None:
         if existing.membership_id != actor.id:
             raise HomeAlreadyVoted()
+        if existing.channel == Channel.PROXY:
+            raise VotedByProxy(
+                _l(
+                    "%(name)s a déjà voté pour vous avec votre procuration : ce vote compte, "
+                    "vous ne pouvez plus voter vous-même.",
+                    name=_name_of(existing.cast_by_id),
+                )
+            )
         if vote.secret:
             raise AlreadyVoted()
-        ballot = db.session.scalar(
-            sa.select(Ballot).where(Ballot.vote_id == vote.id, Ballot.voter_key == key)
-        )
-        ballot.option, ballot.cast_at = choice, now
-        db.session.flush()
+        if existing.channel != channel:
+            raise CountedAtDesk()
+        change_ballot(vote, key, choice, now=now)
         return
+    count(vote, key, actor, choice, channel=channel, now=now)
+
+
+def change_ballot(vote: Vote, key: str, choice: str, *, now: dt.datetime) -> None:
+    """A public ballot's new choice."""
+    ballot = db.session.scalar(
+        sa.select(Ballot).where(Ballot.vote_id == vote.id, Ballot.voter_key == key)
+    )
+    ballot.option, ballot.cast_at = choice, now
+    db.session.flush()
+
+
+def count(
+    vote: Vote,
+    key: str,
+    member: Membership,
+    choice: str,
+    *,
+    channel: Channel,
+    now: dt.datetime,
+    cast_by: Membership | None = None,
+) -> None:
+    """Count one ballot for ``key`` (``member``'s voice): the participation row, then the
+    counter (secret) or the ballot (public), in this transaction. Another ballot for the
+    same key counted at the same moment makes this one fail (``AlreadyVoted``)."""
     try:
         with db.session.begin_nested():
             db.session.add(
                 Participation(
                     vote_id=vote.id,
                     voter_key=key,
-                    membership_id=actor.id,
-                    home_id=actor.home_id if vote.electorate == Electorate.HOMES else None,
+                    membership_id=member.id,
+                    home_id=member.home_id if vote.electorate == Electorate.HOMES else None,
                     channel=channel,
+                    cast_by_id=cast_by.id if cast_by is not None else None,
                 )
             )
             db.session.flush()
@@ -386,10 +431,15 @@ def cast(
     else:
         db.session.add(
             Ballot(
-                vote_id=vote.id, voter_key=key, membership_id=actor.id, option=choice, cast_at=now
+                vote_id=vote.id, voter_key=key, membership_id=member.id, option=choice, cast_at=now
             )
         )
     db.session.flush()
+
+
+def _name_of(membership_id: int | None) -> str:
+    member = db.session.get(Membership, membership_id) if membership_id else None
+    return member.user.full_name if member is not None else ""
 
 
 def has_voted(member: Membership, vote: Vote) -> bool:

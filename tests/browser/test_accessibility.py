@@ -371,3 +371,96 @@ def test_the_axe_check_does_report_violations(page):
     assert "image-alt" in report and "html-has-lang" in report
     assert "same colour as its background" in report and "Réserver" in report
     assert "scrolls sideways" in report
+
+
+# -- Proxies and the voting desk (issue 9, points 5 and 6) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def vote_objects(live_app):
+    """A secret and a public vote of Armentières; Odette gave Jeanne her proxy for the
+    secret one, and Karim gave the committee member his for a period; Lucas is counted at
+    the desk of the public one."""
+    from app.votes import proxies
+    from app.votes import services as votes
+    from app.votes.models import Channel, Electorate
+
+    def member_of(username):
+        return db.session.scalar(
+            sa.select(Membership).join(Membership.user).where(User.username == username)
+        )
+
+    with live_app.app_context(), live_app.test_request_context():
+        committee = member_of("comite.armentieres")
+        now = utcnow()
+        made = {}
+        for key, secret in (("secret", True), ("public", False)):
+            proposal = votes.create_proposal(committee, f"Règle {key} (axe)", "Un essai.")
+            made[key] = votes.create_vote(
+                committee,
+                proposal,
+                votes.Settings(
+                    opens_at=now - dt.timedelta(hours=1),
+                    closes_at=now + dt.timedelta(days=5),
+                    electorate=Electorate.RESIDENTS,
+                    secret=secret,
+                    results_hidden=secret,
+                ),
+            )
+        odette, jeanne = member_of("odette.leroy"), member_of("jeanne.martin")
+        proxies.give_proxy(odette, jeanne, vote=made["secret"], now=now)
+        proxies.give_proxy(
+            member_of("karim.haddad"), committee, period=(now, now + dt.timedelta(days=9)), now=now
+        )
+        proxies.record_desk_ballot(
+            committee,
+            made["public"],
+            member_of("lucas.bernard"),
+            "pour",
+            channel=Channel.PAPER,
+            now=now,
+        )
+        db.session.commit()
+        return {"secret": made["secret"].id, "public": made["public"].id, "odette": odette.id}
+
+
+@pytest.mark.parametrize("display", list(DISPLAYS))
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("role", ["resident", "committee", "coordinator"])
+def test_proxy_and_desk_pages(role, lang, display, page, server, vote_objects):
+    log_in(page, server, USERS[role])
+    set_display(page, server, display)
+    problems: list[str] = []
+    secret, public, odette = vote_objects["secret"], vote_objects["public"], vote_objects["odette"]
+    page.goto(f"{server.url}/?lang={lang}")
+    try:
+        for path in [
+            "/votes/proxies",
+            f"/votes/{secret}/proxy/{odette}",
+            f"/votes/{secret}/proxy/{odette}/ballot?choice=pour",
+            f"/votes/{secret}/proxy/{odette}/ballot?choice=nope",
+            f"/votes/{secret}/desk",  # the 403 page for a resident
+        ]:
+            check(page, server.url + path, problems)
+        # The give form with its errors shown.
+        page.goto(server.url + "/votes/proxies")
+        page.check("input[name=scope][value=period]")
+        page.click("#give-button")
+        check(page, None, problems)
+        if role != "resident":
+            check(page, f"{server.url}/votes/{public}/desk", problems)
+            if role == "coordinator":
+                check(page, f"{server.url}/residence/contact", problems)
+            # The secret desk with a batch that does not add up.
+            page.goto(f"{server.url}/votes/{secret}/desk")
+            page.locator("input[name=people]").first.check()
+            page.click("#batch-button")
+            check(page, None, problems)
+            # The public desk with nobody chosen.
+            page.goto(f"{server.url}/votes/{public}/desk")
+            page.click("#ballot-button")
+            check(page, None, problems)
+    finally:
+        page.goto(f"{server.url}/?lang=fr")
+        set_display(page, server, "default")
+    assert not problems, "\n\n".join(problems)

@@ -451,7 +451,16 @@ def test_secrecy_nothing_joins_a_voter_to_a_choice(session, house, make_vote):
         )
     # Participation: who, and nothing that orders or dates it besides the key.
     participation = {c["name"] for c in inspector.get_columns("participation")}
-    assert participation == {"id", "vote_id", "voter_key", "membership_id", "home_id", "channel"}
+    # (cast_by_id: who recorded it for someone, a proxy's holder or the desk: also a "who".)
+    assert participation == {
+        "id",
+        "vote_id",
+        "voter_key",
+        "membership_id",
+        "home_id",
+        "channel",
+        "cast_by_id",
+    }
     # The tally: counters only, one row per option, no key or time to line up.
     assert {c["name"] for c in inspector.get_columns("vote_tally")} == {
         "vote_id",
