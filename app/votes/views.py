@@ -28,7 +28,7 @@ from app.core.i18n import gettext as _
 from app.core.permissions import Role, has_role, require_role
 from app.core.tenancy import get_in_residence_or_404
 from app.core.timewords import request_words
-from app.votes import services
+from app.votes import proxies, services
 from app.votes.forms import CHOICE_LABELS, ELECTORATE_LABELS, MAJORITY_LABELS, BallotForm, VoteForm
 from app.votes.models import Proposal, Vote
 
@@ -138,6 +138,7 @@ def _vote_context(vote: Vote, now: dt.datetime) -> dict:
             context["weak"] = services.secrecy_is_weak(vote, outcome)
     if not context["is_closed"]:
         context["weak"] = services.weak_secrecy_ahead(vote, size)
+    context["held"] = proxies.proxy_states(member, vote, now) if context["is_open"] else []
     return context
 
 

@@ -299,3 +299,27 @@ def test_the_residence_sets_its_proxy_limit(client, auth, session, house):
     session.refresh(residence)
     assert residence.proxy_limit == 3
     assert _post(client, "/residence/contact", proxy_limit="11").status_code == 422
+
+
+# -- the vote's page leads to proxies and the desk -----------------------------------------
+
+
+def test_the_vote_page_leads_to_proxies_and_the_desk(client, auth, session, house, make_vote):
+    residence, coord, committee, people = house
+    vote = make_vote(electorate=Electorate.RESIDENTS)
+    proxies.give_proxy(people[0], people[2], vote=vote, now=utcnow())
+    session.commit()
+    name = people[0].user.full_name
+    auth.login("habitant2")
+    body = page(client.get(f"/votes/{vote.id}"))
+    assert f"Voter pour {name}" in body
+    assert f'href="/votes/{vote.id}/proxy/{people[0].id}"' in body
+    assert "Donner ma procuration à un voisin" in body  # habitant2 has not voted yet
+    assert "Bureau de vote" not in body  # a resident has no desk
+    response = _post(client, f"/votes/{vote.id}/proxy/{people[0].id}/ballot", choice="pour")
+    assert response.status_code == 303
+    body = page(client.get(f"/votes/{vote.id}"))
+    assert f"{name} : sa voix est comptée." in body and f"Voter pour {name}" not in body
+    auth.logout()
+    auth.login("comite")
+    assert f'href="/votes/{vote.id}/desk"' in page(client.get(f"/votes/{vote.id}"))
