@@ -43,13 +43,19 @@ class Residence(TimestampMixin, db.Model):
     # The same in English, for English readers (the French is shown when they are empty).
     contact_hours_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     contact_place_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # How long the account of someone who left is kept before its personal data is erased
+    # (``flask purge``), in months. Set by the coordinator or the landlord's staff.
+    retention_months: Mapped[int] = mapped_column(default=12, server_default="12")
 
     organisation: Mapped[Organisation] = relationship(back_populates="residences")
     homes: Mapped[list[Home]] = relationship(
         back_populates="residence", order_by="Home.label", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (sa.UniqueConstraint("organisation_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "name"),
+        sa.CheckConstraint("retention_months BETWEEN 1 AND 120", name="retention"),
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,6 +113,11 @@ class Membership(TimestampMixin, db.Model):
     deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Messages not read yet (kept here so that every page can show it without a query).
     unread_messages: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Why the person left, as a category only (``LeftReason``): never a free text.
+    left_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    # When this membership's personal traces were erased (``app.privacy``); also the claim
+    # that keeps two purging servers from erasing the same person twice.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     residence: Mapped[Residence] = relationship()
