@@ -331,16 +331,6 @@ def record_departure(
     return membership
 
 
-def set_retention(actor: Membership, residence: Residence, months: int) -> Residence:
-    check_role(actor, Role.COORDINATOR, residence.id)
-    if not 1 <= months <= 120:
-        raise DomainError(_l("Entre 1 et 120 mois."), field="retention_months")
-    if residence.retention_months != months:
-        residence.retention_months = months
-        record("residence.retention", actor=actor, target=residence, details=f"{months}")
-    return residence
-
-
 # -- retention: ``flask purge`` -----------------------------------------------------------
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TelField
-from wtforms.validators import Length, Optional
+from wtforms import IntegerField, StringField, TelField
+from wtforms.validators import Length, NumberRange, Optional
 
 from app.core.i18n import lazy_gettext as _l
 
@@ -43,9 +43,25 @@ class ContactForm(FlaskForm):
         render_kw={"autocomplete": "off", "lang": "en"},
     )
 
+    retention_months = IntegerField(
+        _l("Combien de mois garder le compte d'une personne partie"),
+        description=_l(
+            "Quand une personne n'a plus accès à l'application, son compte est gardé ce "
+            "nombre de mois, puis son nom, ses coordonnées et ses messages sont effacés. "
+            "Ses réservations passées et ses présences restent, sans son nom. "
+            "12 mois, sauf raison particulière."
+        ),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=120, message=_l("Entre 1 et 120 mois.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
     @classmethod
     def of(cls, residence) -> ContactForm:
         return cls(
+            retention_months=residence.retention_months,
             contact_phone=residence.contact_phone,
             contact_hours=residence.contact_hours,
             contact_place=residence.contact_place,

@@ -59,6 +59,7 @@ def contact():
             place=form.contact_place.data,
             hours_en=form.contact_hours_en.data,
             place_en=form.contact_place_en.data,
+            retention_months=form.retention_months.data,
         ),
         form=form,
         page=page,

@@ -412,7 +412,9 @@ def test_purge_erases_accounts_deactivated_longer_than_the_residence_keeps_them(
 def test_a_shorter_retention_period_is_followed(session, gisele):
     residence, me = gisele["residence"], gisele["me"]
     coord = member(gisele["coord"], residence)
-    privacy.set_retention(coord, residence, 3)
+    from app.residences.services import set_contact
+
+    set_contact(coord, phone="", hours="", place="", retention_months=3)
     residents.set_active(gisele["coord"], residence, member(me, residence), False)
     session.commit()
     assert privacy.purge(now=utcnow() + dt.timedelta(days=95)).erased == 1
