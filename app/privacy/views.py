@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     g,
     make_response,
@@ -71,7 +72,7 @@ def member_data(membership_id: int):
     return perform(
         lambda: services.scope_for_coordinator(g.membership, membership),
         lock=False,
-        page=lambda _error: _data_page(services.scope_for_self(current_user)),
+        page=lambda _error: abort(403),
         success=lambda scope: make_response(_data_page(scope, for_member=membership)),
     )
 

@@ -461,3 +461,19 @@ def test_months_before_keeps_the_day_or_the_months_last():
     assert privacy.months_before(at, 1) == dt.datetime(2026, 2, 28, 12, tzinfo=dt.UTC)
     assert privacy.months_before(at, 12) == dt.datetime(2025, 3, 31, 12, tzinfo=dt.UTC)
     assert privacy.months_before(at, 3) == dt.datetime(2025, 12, 31, 12, tzinfo=dt.UTC)
+
+
+def test_the_purge_command_says_what_it_did(app, session, gisele):
+    residence, me = gisele["residence"], gisele["me"]
+    residents.set_active(gisele["coord"], residence, member(me, residence), False)
+    session.execute(
+        sa.update(Membership)
+        .where(Membership.user_id == me.id)
+        .values(deactivated_at=utcnow() - dt.timedelta(days=400))
+    )
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 account(s) erased" in result.output
+    again = app.test_cli_runner().invoke(args=["purge"])
+    assert "0 account(s) erased" in again.output

@@ -139,7 +139,16 @@ def test_the_coordinator_records_a_departure(coordinator, two_residences, sessio
     session.expire_all()
     gone = session.get(Membership, target.id)
     assert gone.left_reason == "moved_out" and gone.user.is_erased
-    assert "Ancien·ne résident·e" in page(coordinator.get("/residents?all=1")) or True
+    # Their page says so; nothing brings the person back.
+    html = page(coordinator.get(f"/residents/{target.id}"))
+    assert "Ancien·ne résident·e" in html and "Ses données personnelles sont effacées" in html
+    assert "Réactiver le compte" not in html and 'name="full_name"' not in html
+    for action in ("active", "invitation"):
+        response = coordinator.post(
+            f"/residents/{target.id}/{action}", data={"active": "1", "csrf_token": token}
+        )
+        assert response.status_code in (403, 404)
+    assert coordinator.get(f"/residents/{target.id}/departure").status_code == 403
 
 
 def test_the_notice_follows_the_registry_and_the_settings(app, client):
