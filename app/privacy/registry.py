@@ -444,17 +444,41 @@ def _audit(scope: Scope) -> list[Row]:
     ]
 
 
+# What an audit entry is about, in words: the part of the app, by the action's first word
+# (``booking.created`` → "Réservations"). The action's code follows, as recorded.
+AUDIT_AREAS = {
+    "activity": lambda tw: tw.gettext("Activités"),
+    "booking": lambda tw: tw.gettext("Réservations"),
+    "series": lambda tw: tw.gettext("Réservations"),
+    "closure": lambda tw: tw.gettext("Salles"),
+    "room": lambda tw: tw.gettext("Salles"),
+    "rota": lambda tw: tw.gettext("Arrosage"),
+    "vote": lambda tw: tw.gettext("Votes"),
+    "resident": lambda tw: tw.gettext("Compte"),
+    "invitation": lambda tw: tw.gettext("Compte"),
+    "password": lambda tw: tw.gettext("Compte"),
+    "calendar": lambda tw: tw.gettext("Compte"),
+    "residence": lambda tw: tw.gettext("Résidence"),
+    "privacy": lambda tw: tw.gettext("Données personnelles"),
+}
+
+
+def _action_words(tw, action: str) -> str:
+    area = AUDIT_AREAS.get(action.split(".", 1)[0])
+    return f"{area(tw)} ({action})" if area else action
+
+
 def _audit_line(tw, row: Row) -> str:
     if row["as"] == "actor":
         return tw.gettext(
             "%(date)s : vous avez fait « %(action)s ».",
             date=tw.moment(row["at"]),
-            action=row["action"],
+            action=_action_words(tw, row["action"]),
         )
     return tw.gettext(
         "%(date)s : « %(action)s » vous concernant.",
         date=tw.moment(row["at"]),
-        action=row["action"],
+        action=_action_words(tw, row["action"]),
     )
 
 

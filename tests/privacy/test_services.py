@@ -477,3 +477,21 @@ def test_the_purge_command_says_what_it_did(app, session, gisele):
     assert "1 account(s) erased" in result.output
     again = app.test_cli_runner().invoke(args=["purge"])
     assert "0 account(s) erased" in again.output
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_every_line_of_my_data_reads_in_plain_words(app, session, gisele, locale):
+    from app.core.timewords import words
+
+    tw = words(locale, gisele["residence"].timezone)
+    lines = [
+        section.line(tw, row)
+        for section, rows in privacy.collect(privacy.scope_for_self(gisele["me"]))
+        for row in rows
+    ]
+    text = "\n".join(lines)
+    assert "Compte (resident.updated)" in text or "Account (resident.updated)" in text
+    assert ("vous avez voté. Le vote est secret" in text) or (
+        "you voted. The vote is secret" in text
+    )
+    assert "%(" not in text
