@@ -173,3 +173,25 @@ def test_the_notice_gives_the_dpo_contact_and_the_audit_period(app):
 
 def test_every_page_links_to_the_notice(client):
     assert 'href="/confidentialite"' in page(client.get("/login"))
+
+
+def test_the_coordinator_sets_the_retention_period_and_the_notice_follows(
+    coordinator, two_residences, session
+):
+    arm, _bezu, _people = two_residences
+    html = page(coordinator.get("/residence/contact"))
+    assert "Combien de mois garder le compte d'une personne partie" in html
+    token = csrf_from(html)
+    data = {"contact_phone": "", "contact_hours": "", "contact_place": "", "csrf_token": token}
+    response = coordinator.post("/residence/contact", data={**data, "retention_months": "200"})
+    assert response.status_code == 422
+    response = coordinator.post("/residence/contact", data={**data, "retention_months": "6"})
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(type(arm), arm.id).retention_months == 6
+    assert session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "residence.retention")
+    )
+    assert "Un compte désactivé est effacé après 6 mois." in page(
+        coordinator.get("/confidentialite")
+    )
