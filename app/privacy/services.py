@@ -99,6 +99,16 @@ def export_json(scope: Scope) -> str:
     ISO 8601)."""
     data = {
         "generated_at": scope.now.isoformat(),
+        # What each section is, in the reader's language (the privacy notice's words).
+        "about": {
+            section.key: {
+                "title": str(section.title),
+                "purpose": str(section.purpose),
+                "who_sees": str(section.who_sees),
+                "kept": section.keep.value,
+            }
+            for section in SECTIONS
+        },
         "sections": {
             section.key: [{k: _plain(v) for k, v in row.items()} for row in rows]
             for section, rows in collect(scope)

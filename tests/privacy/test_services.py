@@ -495,3 +495,28 @@ def test_every_line_of_my_data_reads_in_plain_words(app, session, gisele, locale
         "you voted. The vote is secret" in text
     )
     assert "%(" not in text
+
+
+def test_a_coordinator_who_leaves_keeps_the_rooms_of_their_activities_held(
+    session, create_residence, create_user, create_room, create_activity
+):
+    from app.activities.models import PlaceKind
+    from app.bookings.models import OriginKind
+
+    residence = create_residence("Armentières")
+    coord = create_user("coord", residence=residence, role=Role.COORDINATOR)
+    create_user("coord2", residence=residence, role=Role.COORDINATOR)
+    room = create_room(residence, by=coord)
+    activity = create_activity(residence, by=coord, room=room, place_kind=PlaceKind.ROOM)
+    held = session.scalars(
+        sa.select(Booking).where(Booking.origin_kind == OriginKind.ACTIVITY)
+    ).all()
+    assert held
+    privacy.erase_member(None, member(coord, residence), LeftReason.MOVED_OUT)
+    session.commit()
+    for booking in held:
+        session.refresh(booking)
+        assert booking.status is BookingStatus.CONFIRMED
+    assert session.get(Activity, activity.id).status.value == "scheduled"
+    data = json.loads(privacy.export_json(privacy.scope_for_self(coord)))
+    assert data["about"]["bookings"]["kept"] == "anonymised"
