@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.calendars.views import bp as calendars_bp
     from app.messages.views import bp as messages_bp
     from app.pages.views import bp as pages_bp
+    from app.privacy.views import bp as privacy_bp
     from app.residences.views import bp as residences_bp
     from app.residents.views import bp as residents_bp
     from app.rooms.views import bp as rooms_bp
@@ -139,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
         votes_bp,
         charter_bp,
         vote_desk_bp,
+        privacy_bp,
     ):
         app.register_blueprint(bp)
 

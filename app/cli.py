@@ -400,6 +400,20 @@ def register_cli(app: Flask) -> None:
         done = send_reminders()
         click.echo(f"{done.votes} vote(s) reminded, {done.messages} message(s) left")
 
+    @app.cli.command("purge")
+    def purge_command():
+        """Retention (run it from cron once a day): erase the accounts deactivated for longer
+        than their residence keeps them, delete invitations expired long ago, and reduce
+        audit entries older than AUDIT_RETENTION_MONTHS to monthly counts. Idempotent;
+        several servers may run it at once."""
+        from app.privacy.services import purge
+
+        report = purge()
+        click.echo(
+            f"{report.erased} account(s) erased, {report.invitations} invitation(s) deleted, "
+            f"{report.audit_entries} audit entr(y/ies) reduced to counts"
+        )
+
     @app.cli.command("demo-if-empty")
     def demo_if_empty_command():
         """Load the demo data only when the database has no residence yet (used by make run)."""

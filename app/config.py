@@ -86,6 +86,15 @@ def default_config(instance_path: str) -> dict:
         "MAIL_USE_TLS": False,
         "MAIL_DEFAULT_SENDER": "Maison commune <ne-pas-repondre@localhost>",
         "PUBLIC_URL": None,
+        # Personal data (RGPD). The landlord's data-protection officer, as the privacy notice
+        # shows it (FLASK_PRIVACY_CONTACT: "dpo@bailleur.example, 03 20 00 00 00"). Empty: the
+        # notice sends people to the coordination only.
+        "PRIVACY_CONTACT": "",
+        # Audit entries are kept this long, then reduced to counts per residence, month and
+        # action (`flask purge`). CNIL: access and action logs, 6 months to 1 year.
+        "AUDIT_RETENTION_MONTHS": 12,
+        # Invitations are deleted this long after they expired (`flask purge`).
+        "INVITATION_PURGE_DAYS": 90,
         # Benchmark helpers (a "hello" route, an X-Query-Count header): bench/ only.
         "BENCHMARK": False,
     }

@@ -2,7 +2,7 @@
 
 from app.activities.models import Activity, Registration
 from app.bookings.models import Booking, BookingSeries, SeriesSkip
-from app.core.audit import AuditEvent
+from app.core.audit import AuditEvent, AuditSummary
 from app.messages.models import Message
 from app.residences.models import Home, Membership, Organisation, Residence
 from app.residents.models import Invitation
@@ -30,6 +30,7 @@ __all__ = [
     "VoteTally",
     "Activity",
     "AuditEvent",
+    "AuditSummary",
     "Booking",
     "BookingSeries",
     "Closure",

@@ -45,3 +45,14 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+class AuditSummary(db.Model):
+    """What is left of audit entries older than the legal period (``AUDIT_RETENTION_MONTHS``):
+    how many of each action, per residence and month. No person, no target, no details.
+    ``residence_id`` 0 stands for entries that belonged to no residence."""
+
+    residence_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    month: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    action: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

@@ -51,11 +51,24 @@ class ContactForm(FlaskForm):
         required=False,
         description=_l("2 d'habitude. 0 : pas de procuration dans la résidence."),
     )
+    retention_months = number_field(
+        _l("Combien de mois garder le compte d'une personne partie"),
+        minimum=1,
+        maximum=120,
+        required=False,
+        description=_l(
+            "Quand une personne n'a plus accès à l'application, son compte est gardé ce "
+            "nombre de mois, puis son nom, ses coordonnées et ses messages sont effacés. "
+            "Ses réservations passées et ses présences restent, sans son nom. "
+            "12 mois, sauf raison particulière."
+        ),
+    )
 
     @classmethod
     def of(cls, residence) -> ContactForm:
         return cls(
             proxy_limit=residence.proxy_limit,
+            retention_months=residence.retention_months,
             contact_phone=residence.contact_phone,
             contact_hours=residence.contact_hours,
             contact_place=residence.contact_place,

@@ -45,6 +45,9 @@ class Residence(TimestampMixin, db.Model):
     contact_place_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     # How many proxies (procurations) one resident may hold for the same vote.
     proxy_limit: Mapped[int] = mapped_column(default=2, server_default="2")
+    # How long the account of someone who left is kept before its personal data is erased
+    # (``flask purge``), in months. Set by the coordinator or the landlord's staff.
+    retention_months: Mapped[int] = mapped_column(default=12, server_default="12")
 
     organisation: Mapped[Organisation] = relationship(back_populates="residences")
     homes: Mapped[list[Home]] = relationship(
@@ -54,6 +57,7 @@ class Residence(TimestampMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("organisation_id", "name"),
         sa.CheckConstraint("proxy_limit BETWEEN 0 AND 10", name="proxy_limit"),
+        sa.CheckConstraint("retention_months BETWEEN 1 AND 120", name="retention"),
     )
 
     @property
@@ -112,6 +116,11 @@ class Membership(TimestampMixin, db.Model):
     deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Messages not read yet (kept here so that every page can show it without a query).
     unread_messages: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Why the person left, as a category only (``LeftReason``): never a free text.
+    left_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    # When this membership's personal traces were erased (``app.privacy``); also the claim
+    # that keeps two purging servers from erasing the same person twice.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     residence: Mapped[Residence] = relationship()

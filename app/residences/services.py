@@ -107,9 +107,12 @@ def set_contact(
     hours_en: str = "",
     place_en: str = "",
     proxy_limit: int | None = None,
+    retention_months: int | None = None,
 ) -> Residence:
     """How residents reach the coordination: a phone number, office hours and the office's
-    place, in words (and in English, for English readers). Each may be left empty."""
+    place, in words (and in English, for English readers). Each may be left empty. And how
+    many months the account of someone who left is kept before it is erased (``flask
+    purge``; 1 to 120)."""
     check_role(actor, Role.COORDINATOR)
     values = {
         "contact_phone": _one_line(phone),
@@ -134,6 +137,17 @@ def set_contact(
                 details=f"{residence.proxy_limit} -> {proxy_limit}",
             )
         residence.proxy_limit = proxy_limit
+    if retention_months is not None:
+        if not 1 <= retention_months <= 120:
+            raise ContactRefused(_l("Indiquez un nombre entre 1 et 120."), field="retention_months")
+        if residence.retention_months != retention_months:
+            record(
+                "residence.retention",
+                actor=actor,
+                target=residence,
+                details=f"{residence.retention_months} -> {retention_months}",
+            )
+        residence.retention_months = retention_months
     for field, value in values.items():
         setattr(residence, field, value)
     record("residence.contact", actor=actor, target=residence)

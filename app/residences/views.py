@@ -60,6 +60,7 @@ def contact():
             hours_en=form.contact_hours_en.data,
             place_en=form.contact_place_en.data,
             proxy_limit=form.proxy_limit.data,
+            retention_months=form.retention_months.data,
         ),
         form=form,
         page=page,

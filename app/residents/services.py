@@ -54,6 +54,13 @@ def assignable_roles(actor: User, residence: Residence) -> list[Role]:
     return []
 
 
+def _not_erased(membership: Membership) -> None:
+    """A person whose data was erased (``app.privacy``) stays erased: no new name, no new
+    invitation, no new access."""
+    if membership.erased_at is not None:
+        raise NotAllowed()
+
+
 def can_manage(actor: User, residence: Residence, target: Membership) -> bool:
     """May ``actor`` edit or deactivate ``target``? Not oneself, never someone of higher rank."""
     if target.residence_id != residence.id or target.user_id == actor.id:
@@ -171,6 +178,7 @@ def update_resident(
     locale: str | None = None,
 ) -> Membership:
     _actor_membership(actor, residence)
+    _not_erased(membership)
     if not can_manage(actor, residence, membership):
         raise NotAllowed()
     full_name = " ".join(full_name.split())
@@ -191,6 +199,7 @@ def update_resident(
 def set_active(actor: User, residence: Residence, membership: Membership, active: bool):
     """Deactivate (no more access here; past data stays) or reactivate a member."""
     _actor_membership(actor, residence)
+    _not_erased(membership)
     if not can_manage(actor, residence, membership):
         raise NotAllowed()
     if active:
@@ -227,6 +236,7 @@ def issue_invitation(
 ) -> tuple[Invitation, str]:
     """A new printed invitation; any earlier unused one stops working."""
     _actor_membership(actor, residence)
+    _not_erased(membership)
     if not membership.is_active or not can_manage(actor, residence, membership):
         raise NotAllowed()
     _revoke_open_invitations(membership)

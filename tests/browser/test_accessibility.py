@@ -180,6 +180,9 @@ PAGES_ALL = [
     "/me",
     "/me/password",
     "/display?next=/me",
+    "/me/data",
+    "/me/close",
+    "/confidentialite",
 ]
 
 
@@ -266,6 +269,9 @@ def pages_for(role: str, objects) -> list[str]:
             f"/activities/ideas/{objects['idea']}",
             f"/activities/new?proposal={objects['idea']}",
             "/activities/garden/season",
+            f"/residents/{objects['jeanne']}/data",
+            f"/residents/{objects['jeanne']}/departure",
+            "/residence/contact",
         ]
     else:
         pages += ["/residents"]  # the 403 page
@@ -294,6 +300,8 @@ def test_anonymous_pages(lang, display, page, server, objects):
         "/activate/NOPE123456",
         "/display?next=/login",
         "/nowhere",
+        "/confidentialite",
+        "/account-closed",
     ]:
         joiner = "&" if "?" in path else "?"
         check(page, f"{server.url}{path}{joiner}lang={lang}", problems)
@@ -328,6 +336,11 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             page.fill("#quorum_percent", "150")
             page.click("#review-vote-settings")
             check(page, None, problems)
+        # Closing one's account with a wrong password: the error shown, nothing closed.
+        page.goto(server.url + "/me/close")
+        page.fill("#password", "not the password at all")
+        page.click("#close-account")
+        check(page, None, problems)
         if role == "coordinator":
             # The add-a-person form with its errors shown.
             page.goto(server.url + "/residents/new")
@@ -344,6 +357,10 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             page.uncheck("#morning")
             page.fill("#evening_start", "")
             page.click("#season-button")
+            check(page, None, problems)
+            # Recording a departure without a reason: the error shown, nothing erased.
+            page.goto(f"{server.url}/residents/{objects['jeanne']}/departure")
+            page.click("#record-departure")
             check(page, None, problems)
         if role == "resident":
             # The proposal's form with its errors shown.

@@ -21,6 +21,9 @@ PUBLIC = {
     "auth.display_page",
     "calendars.personal_feed",  # a secret token in the URL instead of a login
     "calendars.programme_feed",
+    "privacy.notice",  # the privacy notice, linked from every page and the invitation
+    "privacy.notice_en",
+    "privacy.closed",  # "your account is closed": seen once logged out
 }
 
 
