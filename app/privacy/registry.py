@@ -26,7 +26,7 @@ from app.messages.models import Message
 from app.residences.models import Membership
 from app.residents.models import Invitation
 from app.users.models import User
-from app.votes.models import Ballot, Participation, Proposal, Vote
+from app.votes.models import Ballot, Participation, Proposal, Proxy, Vote
 
 
 class Keep(enum.StrEnum):
@@ -345,9 +345,66 @@ def _votes(scope: Scope) -> list[Row]:
                 "channel": participation.channel.value,
             }
         )
-    # HOOK (proxies, issue 9): when the ``Proxy`` model lands, add here the proxies the
-    # person gave and received (who, for which vote) — never what a secret ballot chose.
     return result
+
+
+def _proxies(scope: Scope) -> list[Row]:
+    """The proxies the person gave and held: to or from whom, for which vote or period,
+    whether withdrawn. Never what a secret ballot chose (a proxy holds no choice)."""
+    proxies = db.session.scalars(
+        sa.select(Proxy)
+        .where(
+            sa.or_(
+                Proxy.principal_id.in_(scope.membership_ids),
+                Proxy.holder_id.in_(scope.membership_ids),
+            )
+        )
+        .order_by(Proxy.created_at.desc(), Proxy.id.desc())
+    )
+    return [
+        {
+            "given": proxy.principal_id in scope.membership_ids,
+            "other": str(
+                (
+                    proxy.holder if proxy.principal_id in scope.membership_ids else proxy.principal
+                ).user.full_name
+            ),
+            "vote": proxy.vote.proposal.title if proxy.vote else None,
+            "from": proxy.valid_from,
+            "until": proxy.valid_until,
+            "given_at": proxy.created_at,
+            "revoked_at": proxy.revoked_at,
+        }
+        for proxy in proxies
+    ]
+
+
+def _proxy_line(tw, row: Row) -> str:
+    if row["vote"]:
+        scope = tw.gettext("pour le vote « %(title)s »", title=row["vote"])
+    else:
+        scope = tw.gettext(
+            "du %(first)s au %(last)s",
+            first=tw.date(row["from"]),
+            last=tw.date(row["until"] - dt.timedelta(seconds=1)),
+        )
+    if row["given"]:
+        text = tw.gettext(
+            "Le %(date)s, vous avez donné votre procuration à %(name)s %(scope)s.",
+            date=tw.date(row["given_at"]),
+            name=row["other"],
+            scope=scope,
+        )
+    else:
+        text = tw.gettext(
+            "Le %(date)s, %(name)s vous a donné sa procuration %(scope)s.",
+            date=tw.date(row["given_at"]),
+            name=row["other"],
+            scope=scope,
+        )
+    if row["revoked_at"]:
+        text += " " + tw.gettext("Retirée le %(date)s.", date=tw.date(row["revoked_at"]))
+    return text
 
 
 def _vote_line(tw, row: Row) -> str:
@@ -594,6 +651,18 @@ SECTIONS: tuple[Section, ...] = (
         Keep.ANONYMISED,
         _votes,
         _vote_line,
+    ),
+    Section(
+        "proxies",
+        _l("Vos procurations"),
+        _l(
+            "Pour que la personne qui tient une procuration puisse voter à votre place, "
+            "et elle seule."
+        ),
+        _l("Vous, la personne concernée, la coordination et le comité."),
+        Keep.ANONYMISED,
+        _proxies,
+        _proxy_line,
     ),
     Section(
         "proposals",

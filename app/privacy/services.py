@@ -18,7 +18,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.activities import services as activities
-from app.activities.models import Activity, Registration, RegistrationStatus, WateringSlot
+from app.activities.models import (
+    Activity,
+    Registration,
+    RegistrationStatus,
+    WateringSlot,
+    short_name,
+)
 from app.bookings import services as bookings
 from app.bookings.models import ACTIVE_STATUSES, Booking, OriginKind
 from app.core.audit import AuditEvent, AuditSummary, record
@@ -34,6 +40,7 @@ from app.residents import services as residents
 from app.residents.models import Invitation
 from app.users import services as users
 from app.users.models import FORMER_RESIDENT_STORED, User, new_calendar_token
+from app.votes import proxies
 
 
 class LeftReason(enum.StrEnum):
@@ -243,9 +250,8 @@ def erase_member(
             Invitation.residence_id == membership.residence_id,
         )
     )
-    # HOOK (proxies, issue 9): when the ``Proxy`` model lands, withdraw here the proxies
-    # the person gave or holds for votes still open (through the votes' service), and keep
-    # those of closed votes (they explain a count).
+    # Proxies given or held for votes not over stop; those of closed votes stay.
+    proxies.withdraw_proxies_of(membership, now=now, actor=actor)
     record(
         "privacy.erased",
         actor=actor,
@@ -301,7 +307,47 @@ def _cancel_what_comes(membership: Membership, now: dt.datetime) -> None:
             activities.release(membership, slot, now=now)
 
 
+def _scrub_messages(user: User) -> None:
+    """Messages to other people that name ``user`` (a proxy given to them, a watering turn
+    handed over: "Gisèle V.") name a former resident instead, in the reader's language. The
+    short form is scrubbed too, within the person's residences: another "Gisèle V." there
+    loses her name in those messages, which errs on the side of privacy."""
+    full = str(user.full_name or "").strip()
+    if not full:
+        return
+    names = [full]
+    short = short_name(full)
+    if short != full and " " in short:
+        names.append(short)
+    residence_ids = [m.residence_id for m in user.memberships]
+    english = (
+        sa.select(Membership.id)
+        .join(User, Membership.user_id == User.id)
+        .where(Membership.residence_id.in_(residence_ids), User.locale == "en")
+    )
+    for name in names:
+        for in_english, former in ((True, "Former resident"), (False, FORMER_RESIDENT_STORED)):
+            readers = Message.membership_id.in_(english)
+            db.session.execute(
+                sa.update(Message)
+                .where(
+                    Message.residence_id.in_(residence_ids),
+                    readers if in_english else ~readers,
+                    sa.or_(
+                        Message.subject.contains(name, autoescape=True),
+                        Message.body.contains(name, autoescape=True),
+                    ),
+                )
+                .values(
+                    subject=sa.func.replace(Message.subject, name, former),
+                    body=sa.func.replace(Message.body, name, former),
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+
 def _erase_person(user: User, now: dt.datetime) -> None:
+    _scrub_messages(user)
     user.erased_at = now
     user._full_name = FORMER_RESIDENT_STORED
     user.username = None

@@ -410,6 +410,32 @@ def revoke_proxy(actor: Membership, proxy: Proxy, *, now: dt.datetime) -> Proxy:
     return proxy
 
 
+def withdraw_proxies_of(member: Membership, *, now: dt.datetime, actor=None) -> int:
+    """``member`` leaves (account closed, departure recorded): the proxies they gave or hold
+    that are not over stop now. Those of closed votes stay: they explain a count. Each
+    person who had given one to ``member`` is told, without ``member``'s name (it is being
+    erased). Returns how many stopped."""
+    proxies = list(
+        db.session.scalars(
+            sa.select(Proxy)
+            .outerjoin(Vote, Proxy.vote_id == Vote.id)
+            .where(
+                sa.or_(Proxy.principal_id == member.id, Proxy.holder_id == member.id),
+                _current(),
+                _not_over(now),
+            )
+            .order_by(Proxy.id)
+        )
+    )
+    for proxy in proxies:
+        proxy.revoked_at = now
+        record("proxy.withdrawn", actor=actor, residence_id=proxy.residence_id, target=proxy)
+        if proxy.holder_id == member.id:
+            _tell(proxy.principal, proxy, _holder_left_to_principal)
+    db.session.flush()
+    return len(proxies)
+
+
 def _scope_details(proxy: Proxy) -> str:
     who = f"principal={proxy.principal_id}; holder={proxy.holder_id}"
     if proxy.vote_id is not None:
@@ -466,6 +492,18 @@ def _revoked_to_holder(tw: TimeWords, proxy: Proxy):
             "%(name)s a retiré la procuration qu'il ou elle vous avait donnée %(scope)s : "
             "vous ne pouvez plus voter à sa place.",
             name=name,
+            scope=scope_words(tw, proxy),
+        ),
+    )
+
+
+def _holder_left_to_principal(tw: TimeWords, proxy: Proxy):
+    return (
+        tw.gettext("Votre procuration ne vaut plus"),
+        tw.gettext(
+            "La personne à qui vous aviez donné votre procuration %(scope)s ne fait plus "
+            "partie de la résidence : elle ne peut plus voter à votre place. Vous pouvez "
+            "voter vous-même, ou donner votre procuration à quelqu'un d'autre.",
             scope=scope_words(tw, proxy),
         ),
     )

@@ -520,3 +520,52 @@ def test_a_coordinator_who_leaves_keeps_the_rooms_of_their_activities_held(
     assert session.get(Activity, activity.id).status.value == "scheduled"
     data = json.loads(privacy.export_json(privacy.scope_for_self(coord)))
     assert data["about"]["bookings"]["kept"] == "anonymised"
+
+
+def test_proxies_are_in_my_data_and_stop_when_their_holder_leaves(session, gisele):
+    """A proxy Gisèle holds for a vote still open stops when she leaves, and the neighbour
+    who gave it is told (without her name); a proxy of a closed vote stays: it explains a
+    count."""
+    from app.votes import proxies
+    from app.votes.models import Proxy
+
+    residence, me, neighbour = gisele["residence"], gisele["me"], gisele["neighbour"]
+    closed = gisele["votes"][True]
+    open_vote = Vote(
+        residence_id=residence.id,
+        proposal_id=closed.proposal_id,
+        electorate=Electorate.RESIDENTS,
+        opens_at=utcnow() - dt.timedelta(days=1),
+        closes_at=utcnow() + dt.timedelta(days=6),
+        majority=Majority.MORE_FOR_THAN_AGAINST,
+        created_by_id=gisele["coord"].id,
+    )
+    session.add(open_vote)
+    session.flush()
+    theirs = proxies.give_proxy(
+        member(neighbour, residence), member(me, residence), vote=open_vote, now=utcnow()
+    )
+    old = Proxy(
+        residence_id=residence.id,
+        principal_id=member(me, residence).id,
+        holder_id=member(neighbour, residence).id,
+        vote_id=closed.id,
+    )
+    session.add(old)
+    session.commit()
+
+    rows = json.loads(privacy.export_json(privacy.scope_for_self(me)))["sections"]["proxies"]
+    assert {(r["given"], r["other"]) for r in rows} == {
+        (False, neighbour.full_name),
+        (True, neighbour.full_name),
+    }
+
+    privacy.erase_member(None, member(me, residence), LeftReason.MOVED_OUT)
+    session.commit()
+    assert session.get(Proxy, theirs.id).revoked_at is not None
+    assert session.get(Proxy, old.id).revoked_at is None
+    told = session.scalars(
+        sa.select(Message).where(Message.membership_id == member(neighbour, residence).id)
+    ).all()
+    assert any("Votre procuration ne vaut plus" in m.subject for m in told)
+    assert NAME.casefold() not in dump(session)
