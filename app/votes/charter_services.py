@@ -370,7 +370,6 @@ class Minutes:
     charter_changed: dt.datetime | None
     secret_weak: bool
     change: Change
-    extra: dict = field(default_factory=dict)
 
 
 def settings_said(tw: TimeWords, vote: Vote, outcome: services.Result) -> list[str]:

@@ -63,6 +63,34 @@ def test_draft_a_proposal_by_touch_then_edit_it(page, server, demo):
     assert page.evaluate(width) <= 0
 
 
+def test_draft_a_proposal_by_keyboard(page, server, demo):
+    log_in(page, server, "charte.clavier")
+    page.goto(f"{server.url}/proposals/new?lang=en")
+    page.focus("#title")
+    page.keyboard.type("Quiet courtyard")
+    page.keyboard.press("Tab")  # the first choice: a new article (checked)
+    expect(page.locator("#change-0")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # change an article
+    expect(page.locator("#change-1")).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.locator("#article")).to_be_focused()
+    page.select_option("#article", label="Article 1: Heures calmes")
+    page.keyboard.press("Tab")
+    expect(page.locator("#rule_text")).to_be_focused()
+    page.keyboard.type("No ball games in the courtyard after 8 pm.")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Quieter evenings.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#save-proposal")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/proposals/\d+$"))
+    assert "Your proposal is saved as a draft." in page.inner_text(".flashes")
+    main = page.inner_text("main")
+    assert "Changes article 1: Heures calmes" in main and "Before" in main and "After" in main
+    page.goto(f"{server.url}/?lang=fr")
+
+
 def test_comment_by_keyboard(page, server, demo):
     log_in(page, server, "charte.clavier")
     page.goto(f"{server.url}/proposals/{demo['discussed']}")

@@ -433,3 +433,22 @@ def test_the_author_is_told_when_the_committee_moves_their_proposal(session, hou
         "Votre proposition « Vélos » est en discussion",
         "Votre proposition « Vélos » est retirée",
     ]
+
+
+@pytest.mark.app_config(MAIL_SERVER="127.0.0.1")
+def test_a_reminder_also_waits_to_go_by_email_to_those_with_an_address(
+    app, session, create_residence, create_user
+):
+    from app.messages.models import MailState
+
+    residence = create_residence("Armentières")
+    committee = member(create_user("comite", residence=residence, role=Role.COMMITTEE), residence)
+    with_mail = member(create_user("avec", residence=residence, email="a@example.org"), residence)
+    without = member(create_user("sans", residence=residence), residence)
+    now = utcnow()
+    proposal = services.create_proposal(with_mail, "Vélos", "Au local.")
+    _vote(committee, proposal, now, electorate=Electorate.RESIDENTS, closes_at=now + 2 * HOUR)
+    session.commit()
+    charter.send_reminders(now=now)
+    states = dict(session.execute(sa.select(Message.membership_id, Message.mail_state)).all())
+    assert states[with_mail.id] == MailState.PENDING and states[without.id] is None
