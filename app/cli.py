@@ -161,7 +161,8 @@ DEMO_ADOPTED = [
 def load_demo_charter(now=None) -> None:
     """Armentières' charter of 8 articles (5 founding, 3 adopted by votes since); the closed
     vote on pets in the common room (adopted, with its minutes); a secret vote open now on
-    quiet hours, in which every demo resident may vote, closing in four days; a proposal
+    quiet hours, in which every demo resident may vote, closing in four days (Jeanne holds
+    Odette's proxy for it); a proposal
     in discussion with two comments, and a draft."""
     import datetime as dt
 
@@ -169,6 +170,7 @@ def load_demo_charter(now=None) -> None:
     from app.residences.models import Membership, Residence
     from app.users.models import User
     from app.votes import charter_services as charter
+    from app.votes import proxies
     from app.votes import services as votes
     from app.votes.models import Article, ChangeKind, Electorate, ProposalStatus
 
@@ -265,7 +267,7 @@ def load_demo_charter(now=None) -> None:
     )
     quiet.created_at = now - 20 * day
     votes.move_proposal(committee, quiet, ProposalStatus.DISCUSSION)
-    votes.create_vote(
+    quiet_vote = votes.create_vote(
         committee,
         quiet,
         votes.preset(
@@ -275,6 +277,10 @@ def load_demo_charter(now=None) -> None:
             electorate=Electorate.RESIDENTS,
             quorum_percent=50,
         ),
+    )
+    # Odette is away at her daughter's this week: Jeanne holds her proxy for this vote.
+    proxies.give_proxy(
+        members["odette.leroy"], members["jeanne.martin"], vote=quiet_vote, now=now - day
     )
 
     # Bikes in the courtyard: in discussion, two comments.
