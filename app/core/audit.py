@@ -32,6 +32,8 @@ def record(
 ) -> AuditEvent:
     """Log ``action``. ``actor`` is a residence membership (its person and residence are
     logged) or a user."""
+    # ``current_user`` is a proxy: record what it stands for ("user", not "localproxy").
+    actor, target = _unproxied(actor), _unproxied(target)
     actor_id = getattr(actor, "user_id", None) or getattr(actor, "id", None)
     if residence_id is None:
         residence_id = getattr(actor, "residence_id", None)
@@ -45,3 +47,8 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def _unproxied(value):
+    unwrap = getattr(value, "_get_current_object", None)
+    return unwrap() if unwrap is not None else value

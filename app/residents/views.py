@@ -17,6 +17,7 @@ from app.core.i18n import gettext as _
 from app.core.permissions import Role, ensure, require_role
 from app.core.tenancy import get_for_coordinator_or_404
 from app.core.timewords import words
+from app.core.urls import external_url
 from app.residences.models import Membership
 from app.residents import services
 from app.residents.forms import ResidentForm
@@ -197,13 +198,13 @@ def invitation(invitation_id: int):
     link = sheet = None
     locale = sheet_locale(membership)
     if invitation.is_usable() and invitation.code:
-        link = url_for("auth.activate_code", code=invitation.code, _external=True)
+        link = external_url("auth.activate_code", code=invitation.code)
         with force_locale(locale):
             sheet = render_template(
                 "residents/_invitation_sheet.html",
                 invitation=invitation,
                 membership=membership,
-                activate_url=url_for("auth.activate", _external=True),
+                activate_url=external_url("auth.activate"),
                 qr_svg=segno.make(link, error="m").svg_inline(
                     scale=6, title=_("Code QR du lien d'activation"), omitsize=True
                 ),

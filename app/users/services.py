@@ -19,7 +19,8 @@ from app.users.models import TEXT_SIZES, User
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
-# Computed once so that a login for an unknown username costs as much as a real one.
+# Made once per argon2 setting (at the first login), so that a login for an unknown username
+# costs one verification, as a real one does, and no hashing.
 _DUMMY_HASH: dict[str, str] = {}
 
 
@@ -135,9 +136,7 @@ def authenticate(
     user = find_login_user(login)
     ph = hasher()
     if user is None or user.password_hash is None:
-        key = repr(current_app.config["ARGON2_PARAMS"])
-        dummy = _DUMMY_HASH.setdefault(key, ph.hash("not a real password"))
-        _verify(ph, dummy, password)
+        _verify(ph, _dummy_hash(ph), password)
         raise BadCredentials(field="password")
     if not _verify(ph, user.password_hash, password):
         raise BadCredentials(field="password")
@@ -151,6 +150,16 @@ def authenticate(
     if user.text_size == 0 and not user.high_contrast and (size or contrast):
         set_display(user, text_size=size, high_contrast=contrast)
     return user
+
+
+def _dummy_hash(ph: PasswordHasher) -> str:
+    """A hash with the same parameters as real ones, to verify against when no account
+    matches: made once (``setdefault(key, ph.hash(...))`` would hash on every call)."""
+    key = repr(sorted(current_app.config["ARGON2_PARAMS"].items()))
+    dummy = _DUMMY_HASH.get(key)
+    if dummy is None:
+        dummy = _DUMMY_HASH[key] = ph.hash("not a real password")
+    return dummy
 
 
 def _verify(ph: PasswordHasher, password_hash: str, password: str) -> bool:

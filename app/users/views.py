@@ -213,7 +213,7 @@ def change_password():
 
     return perform(
         lambda: services.change_password(
-            current_user, form.current_password.data, form.password.data
+            current_user._get_current_object(), form.current_password.data, form.password.data
         ),
         form=form,
         page=page,
@@ -243,7 +243,7 @@ def logout_everywhere():
 @login_required
 def new_calendar_address():
     return perform(
-        lambda: services.new_calendar_address(current_user),
+        lambda: services.new_calendar_address(current_user._get_current_object()),
         form=EmptyForm(),
         lock=False,
         page=lambda _error: abort(400),
