@@ -64,11 +64,19 @@ def can_manage(actor: User, residence: Residence, target: Membership) -> bool:
     return all(m.role in allowed for m in target.user.memberships)
 
 
+HOME_LABEL_MAX = 40  # Home.label
+
+
 def home_for_label(residence: Residence, label: str) -> Home | None:
-    """The home with that label, created if the coordinator types a new one."""
+    """The home with that label, created if the coordinator types a new one.
+
+    The label is checked once upper-cased: "ß" becomes "SS", so 40 characters typed may make
+    more than the 40 the column holds."""
     label = " ".join(label.split()).upper()
     if not label:
         return None
+    if len(label) > HOME_LABEL_MAX:
+        raise DomainError(_l("40 caractères au plus."), field="home_label")
     home = db.session.scalar(
         sa.select(Home).where(Home.residence_id == residence.id, Home.label == label)
     )

@@ -214,3 +214,14 @@ def test_only_the_coordination_sees_the_waiting_invitations(two_residences):
         services.waiting_invitations(people["arm_res"], arm)
     with pytest.raises(NotAllowed):
         services.waiting_invitations(people["bezu_coord"], arm)
+
+
+def test_a_home_label_is_checked_once_upper_cased(session, coord, arm):
+    """Issue 10, point 5: "ß" * 40 passes the form's 40 characters but becomes "SS" * 40,
+    80 characters (PostgreSQL answered 500): refused next to the field."""
+    with pytest.raises(DomainError) as refused:
+        _new(session, coord, arm, home_label="ß" * 40)
+    assert refused.value.field == "home_label"
+    assert str(refused.value.message) == "40 caractères au plus."
+    membership, _invitation, _code = _new(session, coord, arm, home_label="ß" * 20)
+    assert membership.home.label == "SS" * 20
