@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.core.actions import perform
@@ -37,7 +38,11 @@ bp = Blueprint("auth", __name__)
 
 
 def _login_account_key() -> str:
-    return "login-account:" + request.form.get("username", "").strip().lower()[:254]
+    """Failed logins count per account *and* address (OWASP): someone hammering Jeanne's
+    account from elsewhere does not lock her out of her own tablet. Each address also has a
+    ceiling of its own (``LOGIN_LIMIT_IP``), whatever the accounts it tries."""
+    login = request.form.get("username", "").strip().lower()[:254]
+    return f"login-account:{get_remote_address()}:{login}"
 
 
 def _redeem_code_key() -> str:
@@ -48,6 +53,12 @@ def _redeem_code_key() -> str:
 def _failed(response) -> bool:
     """Only failed attempts count towards the limits."""
     return response.status_code != 303
+
+
+def _unknown_code(response) -> bool:
+    """Only codes that do not exist (or no longer work) count: a person's own mistakes while
+    choosing a password (two that differ) do not use up their invitation's tries."""
+    return response.status_code == 404
 
 
 def _start_session(user) -> None:
@@ -142,12 +153,13 @@ def activate():
 
 
 @bp.route("/activate/<code>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REDEEM_LIMIT_IP"], methods=["POST"], deduct_when=_failed)
+# The page itself is limited too: it says whether a code exists (guessing by address).
+@limiter.limit(lambda: current_app.config["REDEEM_LIMIT_IP"], deduct_when=_unknown_code)
 @limiter.limit(
     lambda: current_app.config["REDEEM_LIMIT_CODE"],
     key_func=_redeem_code_key,
     methods=["POST"],
-    deduct_when=_failed,
+    deduct_when=_unknown_code,
 )
 def activate_code(code: str):
     """The link of the QR code: choose a username and a password."""

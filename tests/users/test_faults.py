@@ -108,3 +108,109 @@ def test_lang_on_a_file_does_not_change_the_account(
     client.get("/?lang=en")  # a page still switches and remembers it
     session.refresh(user)
     assert user.locale == "en"
+
+
+def _from(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True)
+def test_someone_hammering_an_account_does_not_lock_its_owner_out(app, create_user):
+    """Point 9: failed logins count per account and address; the owner, on their usual
+    device, still gets in."""
+    create_user("jeanne")
+    attacker, tablet = app.test_client(), app.test_client()
+    for _ in range(8):
+        response = attacker.post(
+            "/login",
+            data={
+                "username": "jeanne",
+                "password": "wrong password!",
+                "csrf_token": _csrf(attacker),
+            },
+            **_from("203.0.113.66"),
+        )
+        assert response.status_code in (422, 429)
+    assert response.status_code == 429
+    response = tablet.post(
+        "/login",
+        data={"username": "jeanne", "password": PASSWORD, "csrf_token": _csrf(tablet)},
+        **_from("192.0.2.10"),
+    )
+    assert response.status_code == 303
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_LIMIT_IP="10 per minute")
+def test_one_address_cannot_try_account_after_account(app, create_user):
+    """Point 9: the per-address ceiling, whatever the accounts tried."""
+    attacker = app.test_client()
+    statuses = [
+        attacker.post(
+            "/login",
+            data={
+                "username": f"person{n}",
+                "password": "wrong password!",
+                "csrf_token": _csrf(attacker),
+            },
+            **_from("203.0.113.66"),
+        ).status_code
+        for n in range(11)
+    ]
+    assert statuses == [422] * 10 + [429]
+
+
+def _csrf(client) -> str:
+    from tests.conftest import csrf_token_for
+
+    return csrf_token_for(client)
+
+
+def _invitation_code(session, create_user):
+    from app.core.permissions import Role
+    from app.residents import services as residents
+
+    person = create_user(password=None)
+    membership = person.memberships[0]
+    coordinator = create_user(residence=membership.residence, role=Role.COORDINATOR)
+    _invitation, code = residents.issue_invitation(coordinator, membership.residence, membership)
+    session.commit()
+    return code
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, REDEEM_LIMIT_CODE="3 per minute")
+def test_mismatched_passwords_while_activating_do_not_use_up_the_code(
+    app, client, session, create_user
+):
+    """Point 9: a person's own mistakes do not burn their invitation."""
+    code = _invitation_code(session, create_user)
+    for _ in range(6):
+        response = client.post(
+            f"/activate/{code}",
+            data={
+                "username": "jeanne.martin",
+                "password": "une phrase assez longue",
+                "confirm": "une phrase assez longe",
+                "csrf_token": _csrf(client),
+            },
+        )
+        assert response.status_code == 422
+    response = client.post(
+        f"/activate/{code}",
+        data={
+            "username": "jeanne.martin",
+            "password": "une phrase assez longue",
+            "confirm": "une phrase assez longue",
+            "csrf_token": _csrf(client),
+        },
+    )
+    assert response.status_code == 303
+
+
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, REDEEM_LIMIT_IP="3 per minute")
+def test_the_activation_page_is_throttled_for_code_guessing(app, client, session, create_user):
+    """Point 12: the page of a code says whether it exists; guessing by GET is limited."""
+    code = _invitation_code(session, create_user)
+    for guess in ("AAAABBBCCC", "AAAABBBCCD", "AAAABBBCCE"):
+        assert client.get(f"/activate/{guess}").status_code == 404
+    assert client.get("/activate/AAAABBBCCF").status_code == 429
+    assert client.get(f"/activate/{code}", **_from("192.0.2.10")).status_code == 200
