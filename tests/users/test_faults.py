@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from PIL import Image
 
 from app.core.audit import AuditEvent
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, csrf_from, page
 
 
 def _post_login(client, username, password=PASSWORD, **extra):
@@ -214,3 +214,55 @@ def test_the_activation_page_is_throttled_for_code_guessing(app, client, session
         assert client.get(f"/activate/{guess}").status_code == 404
     assert client.get("/activate/AAAABBBCCF").status_code == 429
     assert client.get(f"/activate/{code}", **_from("192.0.2.10")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "password", ["aaaaaaaaaaaa", "azertyuiop123", "motdepasse123", "123456789012", "soleil soleil"]
+)
+def test_common_and_trivial_passwords_are_refused_kindly(client, auth, create_user, password):
+    """Point 12: no common-password check; ``aaaaaaaaaaaa`` was accepted."""
+    create_user("jeanne")
+    auth.login("jeanne")
+    response = client.post(
+        "/me/password",
+        data={
+            "current_password": PASSWORD,
+            "password": password,
+            "confirm": password,
+            "csrf_token": auth.csrf(),
+        },
+    )
+    assert response.status_code == 422
+    html = page(response)
+    assert "Ce mot de passe est trop courant : il serait vite deviné." in html
+    assert 'aria-invalid="true"' in html
+
+
+def test_a_personal_phrase_is_accepted(client, auth, create_user):
+    create_user("jeanne")
+    auth.login("jeanne")
+    response = client.post(
+        "/me/password",
+        data={
+            "current_password": PASSWORD,
+            "password": "les roses de Jeanne",
+            "confirm": "les roses de Jeanne",
+            "csrf_token": auth.csrf(),
+        },
+    )
+    assert response.status_code == 303
+
+
+def test_the_activation_refuses_a_common_password(client, session, create_user):
+    code = _invitation_code(session, create_user)
+    response = client.post(
+        f"/activate/{code}",
+        data={
+            "username": "jeanne.martin",
+            "password": "password1234",
+            "confirm": "password1234",
+            "csrf_token": _csrf(client),
+        },
+    )
+    assert response.status_code == 422
+    assert "trop courant" in page(response)
