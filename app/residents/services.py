@@ -227,13 +227,13 @@ def _revoke_open_invitations(membership: Membership) -> None:
         )
     ):
         invitation.revoked_at = now
-        invitation.code = None
 
 
 def issue_invitation(
     actor: User, residence: Residence, membership: Membership
 ) -> tuple[Invitation, str]:
-    """A new printed invitation; any earlier unused one stops working."""
+    """A new printed invitation; any earlier unused one stops working. The code is given
+    back here, once: only its hash is stored."""
     _actor_membership(actor, residence)
     if not membership.is_active or not can_manage(actor, residence, membership):
         raise NotAllowed()
@@ -244,7 +244,6 @@ def issue_invitation(
         residence_id=residence.id,
         user_id=membership.user_id,
         created_by_id=actor.id,
-        code=code,
         code_hash=hash_code(code),
         expires_at=utcnow() + dt.timedelta(days=days),
     )
@@ -343,7 +342,7 @@ def redeem_invitation(code: str, username: str, password: str) -> User:
     claimed = db.session.execute(
         sa.update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=utcnow(), code=None)
+        .values(used_at=utcnow())
     )
     if claimed.rowcount != 1:
         raise InvitationInvalid(field="code")

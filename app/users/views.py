@@ -25,6 +25,7 @@ from app.core.i18n import gettext as _
 from app.core.urls import safe_next
 from app.extensions import limiter
 from app.residents import services as residents
+from app.residents.models import normalise_code
 from app.users import services
 from app.users.forms import (
     ActivateForm,
@@ -148,7 +149,10 @@ def activate():
         form=form,
         lock=False,
         page=page,
-        success=lambda invitation: url_for("auth.activate_code", code=invitation.code),
+        # The code as typed, tidied ("abcd efg hjk" → ABCDEFGHJK): only its hash is stored.
+        success=lambda _invitation: url_for(
+            "auth.activate_code", code=normalise_code(form.code.data or "")
+        ),
     )
 
 
