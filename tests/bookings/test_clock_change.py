@@ -114,3 +114,11 @@ def test_the_autumn_hour_that_happens_twice_means_its_first_occurrence(
     session.flush()
     stored = session.scalars(sa.select(Booking).where(Booking.id == booking.id)).one()
     assert stored.end_at - stored.start_at == dt.timedelta(hours=2)  # two real hours
+
+
+def test_a_review_page_for_a_time_in_the_gap_says_why(client, auth, room):
+    """The review step (a GET with the slot in its address) answers the reason, not 500."""
+    auth.login("res.arm")
+    response = client.get(f"/rooms/{room.id}/book?start=2027-03-28T02:30&end=2027-03-28T03:30")
+    assert response.status_code == 422
+    assert "Cette heure n'existe pas ce jour-là" in page(response)
