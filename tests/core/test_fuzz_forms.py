@@ -56,7 +56,8 @@ START = ("/", "/rooms", "/rooms/manage", "/activities", "/residents", "/me", "/l
 # Pages not worth browsing: files, feeds, and what changes nothing on a GET.
 NOT_BROWSED = {"static", "rooms.photo", "calendars.personal_feed", "calendars.programme_feed"}
 PAGES_PER_ENDPOINT = 2
-EXAMPLES_PER_FORM = 10
+# Each form gets this many Hypothesis examples (FUZZ_EXAMPLES=200 to hunt longer, locally).
+EXAMPLES_PER_FORM = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 MAX_PAGES = 120
 
 # POST routes the walker does not send, and why. Everything else must be found on a page.
