@@ -164,6 +164,10 @@ IMPERSONAL_ENDPOINTS = {
     "calendars.programme_feed",
 }
 
+# Files (a room's photo): ``?lang=`` on them is no choice of language (the probe wrote the
+# account's language from an image's address); pages remember it.
+FILE_ENDPOINTS = {"rooms.photo"}
+
 
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
@@ -172,7 +176,8 @@ def _register_request_hooks(app: Flask) -> None:
         if request.endpoint in IMPERSONAL_ENDPOINTS:
             return
         load_current_residence()
-        i18n.remember_lang_choice()
+        if request.endpoint not in FILE_ENDPOINTS:
+            i18n.remember_lang_choice()
 
     @app.teardown_request
     def forget_request_globals(exc):
@@ -201,9 +206,14 @@ def fixed_url(endpoint: str, **values) -> str:
 def _register_template_helpers(app: Flask) -> None:
     from app.core.permissions import Role, has_role
     from app.core.timewords import request_words
+    from app.core.urls import external_url
 
     app.jinja_env.globals.update(
-        is_partial=htmx.is_partial, has_role=has_role, Role=Role, fixed_url=fixed_url
+        is_partial=htmx.is_partial,
+        has_role=has_role,
+        Role=Role,
+        fixed_url=fixed_url,
+        external_url=external_url,
     )
     # "Monday 7 December" at the start of a line: Jinja's ``capitalize`` would lower the
     # rest ("Monday 7 december").

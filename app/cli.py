@@ -748,7 +748,6 @@ def create_residence(
     invitation = Invitation(
         residence_id=residence.id,
         user_id=coordinator.id,
-        code=code,
         code_hash=hash_code(code),
         expires_at=utcnow() + dt.timedelta(days=current_app.config["INVITATION_DAYS"]),
     )

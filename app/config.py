@@ -63,7 +63,8 @@ def default_config(instance_path: str) -> dict:
         "SESSION_REFRESH_EACH_REQUEST": False,
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
-        # Login: per account (strict) and per IP (a whole residence may share one IP).
+        # Login: per account and IP pair (strict: the owner elsewhere is not locked out) and
+        # per IP (a whole residence may share one IP).
         "LOGIN_LIMIT_ACCOUNT": "5 per minute;20 per hour",
         "LOGIN_LIMIT_IP": "30 per minute;300 per hour",
         "REDEEM_LIMIT_CODE": "5 per minute;20 per hour",

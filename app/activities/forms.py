@@ -135,7 +135,8 @@ class ActivityForm(FlaskForm):
     @property
     def every(self) -> int:
         """0 for a one-off activity; else every 1, 2, 3 or 4 weeks."""
-        return int(self.repeat.data) if (self.repeat.data or "0").isdigit() else 0
+        value = self.repeat.data or "0"  # sent empty, it is a one-off too
+        return int(value) if value.isascii() and value.isdecimal() else 0
 
     def validate_until(self, field):
         if field.data is not None and not reasonable(field.data):

@@ -48,6 +48,7 @@ from app.core.permissions import Role, has_role, require_role
 from app.core.tenancy import get_for_coordinator_or_404, get_in_residence_or_404
 from app.core.timeutils import Period, local_today, parse_date, to_local, week_start
 from app.core.timewords import request_words
+from app.core.urls import external_url
 from app.residences.models import Membership
 from app.residences.services import active_members
 from app.rooms import services as rooms
@@ -270,7 +271,7 @@ def sheet(activity_id: int):
 
     activity = get_for_coordinator_or_404(Activity, activity_id)
     people = services.active_registrations(activity)
-    link = url_for("activities.detail", activity_id=activity.id, _external=True)
+    link = external_url("activities.detail", activity_id=activity.id)
     return render_template(
         "activities/sheet.html",
         activity=activity,

@@ -15,7 +15,15 @@ from sqlalchemy.orm import joinedload
 
 from app.bookings.models import ACTIVE_STATUSES, LONGEST_BLOCK, Booking, BookingStatus
 from app.core.db import built_once, utcnow
-from app.core.timeutils import Period, day_start, local_today, to_local, to_utc, week_start
+from app.core.timeutils import (
+    Period,
+    day_start,
+    exists,
+    local_today,
+    to_local,
+    to_utc,
+    week_start,
+)
 from app.extensions import db
 from app.rooms.models import Closure, Room
 from app.rooms.services import closures_during
@@ -139,6 +147,8 @@ def free_slots(
     while day <= last_day:
         slots = []
         for start, end in candidates(room, day):
+            if not (exists(start, tz) and exists(end, tz)):
+                continue  # the night the clocks go forward: that hour does not exist
             start_utc, end_utc = to_utc(start, tz), to_utc(end, tz)
             if start_utc < now or busy.closed_at(start_utc, end_utc):
                 continue
@@ -185,6 +195,8 @@ def end_choices(room: Room, start: dt.datetime, chosen: dt.datetime | None = Non
                 break
             choices.append(candidate)
             minutes += room.slot_minutes
+    tz = room.residence.tz
+    choices = [choice for choice in choices if exists(choice, tz)]  # none in the spring gap
     if chosen is not None and chosen not in choices:
         choices.append(chosen)
         choices.sort()
@@ -221,15 +233,28 @@ def _clip(start_utc, end_utc, day: dt.date, tz) -> tuple[dt.datetime, dt.datetim
     )
 
 
+def _existing(local: dt.datetime, tz, *, later: bool) -> dt.datetime:
+    """``local``, or the nearest time that exists (after it, or before it) when it falls in
+    the spring clock change."""
+    step = dt.timedelta(minutes=1 if later else -1)
+    for _minute in range(180):
+        if exists(local, tz):
+            return local
+        local += step
+    return local
+
+
 def _day_periods(room: Room, day: dt.date, taken: list[WeekPeriod]) -> list[WeekPeriod]:
     """The day's busy and closed periods, and the free ones between them within the
-    opening hours (rooms by slots)."""
+    opening hours (rooms by slots). Opening hours in the spring clock change begin when
+    the clocks say 03:00 and end before 02:00: no free time is shown that does not exist."""
     periods = list(taken)
     if room.by_nights:
         return sorted(periods, key=lambda p: p.start)
+    tz = room.residence.tz
     for opening in room.openings_on(day.weekday()):
-        cursor = dt.datetime.combine(day, opening.opens)
-        close = dt.datetime.combine(day, opening.closes)
+        cursor = _existing(dt.datetime.combine(day, opening.opens), tz, later=True)
+        close = _existing(dt.datetime.combine(day, opening.closes), tz, later=False)
         for period in sorted(taken, key=lambda p: p.start):
             if period.end <= cursor or period.start >= close:
                 continue

@@ -39,7 +39,9 @@ class AlwaysChosen:
 class PeriodForm(FlaskForm):
     """``start`` and ``end``: local times of the residence (ISO 8601, DESIGN §5)."""
 
-    start = LocalDateTimeField(validators=[InputRequired(UNREADABLE_TIME)])
+    # DataRequired, not InputRequired: a value of spaces only ("\xa0") is sent but reads as
+    # no time at all.
+    start = LocalDateTimeField(validators=[DataRequired(UNREADABLE_TIME)])
     end = LocalDateTimeSelectField(
         _l("Jusqu'à quelle heure ?"),
         validators=[InputRequired(UNREADABLE_TIME)],

@@ -823,8 +823,8 @@ def create_series(
     db.session.add(series)
     db.session.flush()
     made, skipped = [], []
-    for day, period in weekly.periods(start_time, end_time, room.residence.tz):
-        booking, skip = _book_series_date(actor, series, day, period, now)
+    for day in weekly.dates():
+        booking, skip = _book_series_date(actor, series, day, now)
         if booking is not None:
             made.append(booking)
         else:
@@ -838,9 +838,16 @@ def create_series(
     return series, made, skipped
 
 
-def _book_series_date(actor, series: BookingSeries, day: dt.date, period: Period, now):
+def _book_series_date(actor, series: BookingSeries, day: dt.date, now):
+    """Book one date of a series, or set it aside with the reason (taken, closed, or an
+    hour that does not exist that day: the spring clock change)."""
     savepoint = db.session.begin_nested()
     try:
+        period = Period.from_local(
+            dt.datetime.combine(day, series.start_time),
+            dt.datetime.combine(day, series.end_time),
+            series.room.residence.tz,
+        )
         booking = reserve(
             actor,
             series.room,

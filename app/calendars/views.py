@@ -1,9 +1,10 @@
 """Calendar feeds (DESIGN §5): iCalendar addresses with a secret token instead of a login,
 for the agenda of a phone or a computer: the person's own (bookings, activities joined) and
 the programme of their residence. Each event keeps its UID from one reading to the next
-(``booking-<id>@host``, ``activity-<id>@host``; ``programme-<id>@host`` in the programme, a
-calendar of its own, so that an agenda showing both never mixes an activity joined with the
-same one in the programme); times are in UTC, which every agenda shows in its own zone; an
+(``booking-<id>@host``, ``activity-<id>@host``, where host is that of the configured
+``PUBLIC_URL``, not the request's; ``programme-<id>@host`` in the programme, a calendar of
+its own, so that an agenda showing both never mixes an activity joined with the same one in
+the programme); times are in UTC, which every agenda shows in its own zone; an
 activity's SEQUENCE goes up when it changes.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, make_response, request, url_for
+from flask import Blueprint, abort, make_response, request
 from flask_babel import force_locale
 
 from app.activities.models import Activity, PlaceKind, Registration, RegistrationRole
@@ -22,6 +23,7 @@ from app.calendars import services
 from app.core.db import utcnow
 from app.core.i18n import gettext as _
 from app.core.timewords import TimeWords, words
+from app.core.urls import external_url, public_host
 from app.users.models import User
 
 bp = Blueprint("calendars", __name__)
@@ -63,7 +65,7 @@ def _booking_event(booking: Booking, host: str, locale: str, tw: TimeWords, now)
     event.add("location", f"{room_name}, {booking.room.residence.name}")
     event.add("status", "TENTATIVE" if booking.status is BookingStatus.PENDING else "CONFIRMED")
     event.add("description", f"{booking.status.label} – {booking_words(booking, tw)}")
-    event.add("url", url_for("bookings.detail", booking_id=booking.id, _external=True))
+    event.add("url", external_url("bookings.detail", booking_id=booking.id))
     return event
 
 
@@ -97,7 +99,7 @@ def _activity_event(activity: Activity, uid: str, residence_name: str, locale: s
     event.add("sequence", activity.sequence)
     event.add("location", _place(activity, residence_name, locale))
     event.add("categories", [str(activity.category.label)])
-    event.add("url", url_for("activities.detail", activity_id=activity.id, _external=True))
+    event.add("url", external_url("activities.detail", activity_id=activity.id))
     return event
 
 
@@ -151,7 +153,7 @@ def personal_feed(token: str):
     """The person's bookings and the activities they joined (or wait for)."""
     user = _owner(token)
     now = utcnow()
-    host = request.host.split(":")[0]
+    host = public_host()
     residence = user.active_memberships[0].residence
     locale = user.locale or residence.default_locale
     feed = services.personal_feed(user)
@@ -170,7 +172,7 @@ def programme_feed(token: str):
     """The whole programme of the person's residence: a month back, three months ahead."""
     user = _owner(token)
     now = utcnow()
-    host = request.host.split(":")[0]
+    host = public_host()
     programmes = services.programme_feed(user, now=now)
     residence = programmes[0][0]
     locale = user.locale or residence.default_locale

@@ -32,6 +32,8 @@ def record(
 ) -> AuditEvent:
     """Log ``action``. ``actor`` is a residence membership (its person and residence are
     logged) or a user."""
+    # ``current_user`` is a proxy: record what it stands for ("user", not "localproxy").
+    actor, target = _unproxied(actor), _unproxied(target)
     actor_id = getattr(actor, "user_id", None) or getattr(actor, "id", None)
     if residence_id is None:
         residence_id = getattr(actor, "residence_id", None)
@@ -56,3 +58,8 @@ class AuditSummary(db.Model):
     month: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     action: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+def _unproxied(value):
+    unwrap = getattr(value, "_get_current_object", None)
+    return unwrap() if unwrap is not None else value

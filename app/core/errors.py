@@ -44,6 +44,14 @@ ERROR_TEXTS = {
         _l("La demande n'a pas pu être traitée"),
         _l("Le formulaire a peut-être expiré. Revenez en arrière, rechargez la page et réessayez."),
     ),
+    409: (
+        _l("Action impossible"),
+        _l("Quelqu'un vient de faire la même chose en même temps. Rechargez la page."),
+    ),
+    422: (
+        _l("Action impossible"),
+        _l("Cette action n'est pas possible."),
+    ),
     403: (
         _l("Accès réservé"),
         _l("Cette page est réservée à d'autres personnes de la résidence."),
@@ -70,8 +78,9 @@ ERROR_TEXTS = {
 }
 
 
-def render_error(code: int):
-    title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+def render_error(code: int, text=None):
+    title, default_text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+    text = text or default_text
     # 5xx: the text says to tell the coordination, so the page says how.
     return render_template(
         "errors/error.html", code=code, title=title, text=text, show_contact=code >= 500
@@ -90,6 +99,15 @@ def register_error_handlers(app: Flask) -> None:
         if error.code not in ERROR_TEXTS:
             return error
         return render_error(error.code)
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        # A rule said no outside the action runner (a page working out a period typed in
+        # its address, say a time the clock change skips): its reason, never a 500.
+        from app.extensions import db
+
+        db.session.rollback()
+        return render_error(error.status_code, error.message)
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

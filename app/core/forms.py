@@ -162,6 +162,10 @@ def _reasonable_date(form, field):
         raise ValidationError(_l("Indiquez une date entre 1970 et 9000."))
 
 
+def optional_date_field(label, **kw) -> DateField:
+    return DateField(label, validators=[Optional(), _reasonable_date], **kw)
+
+
 def date_field(label, **kw) -> DateField:
     return DateField(
         label, validators=[InputRequired(_l("Indiquez une date.")), _reasonable_date], **kw

@@ -3,6 +3,16 @@
 A period typed or tapped by a person (a booking, a closure) becomes a ``Period`` in UTC with
 ``Period.from_local``: that is the one place where a local wall-clock time turns into UTC.
 Services work on ``Period`` values; pages turn them back into local words for display.
+
+The clock changes (issue 10, point 10):
+
+- in spring, an hour does not exist (Europe/Paris, last Sunday of March: 02:00 → 03:00).
+  No such time is ever offered (``exists``), and one typed or sent anyway is refused with the
+  true reason (``NonexistentTime``), never turned silently into another hour;
+- in autumn, an hour happens twice (last Sunday of October: 02:00–03:00 twice). One rule:
+  a local time of that hour means its **first** occurrence, still in summer time (Python's
+  ``fold=0``). "02:30 on 25 October 2026" is 00:30 UTC, and a booking from 02:00 to 03:00
+  that night lasts two real hours.
 """
 
 from __future__ import annotations
@@ -11,15 +21,31 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from app.core.errors import DomainError
+from app.core.i18n import lazy_gettext as _l
+
 # Dates a person could mean; anything outside is a typo (and UTC maths would overflow).
 FIRST_YEAR, LAST_YEAR = 1970, 9000
 
 
+class NonexistentTime(DomainError):
+    default_message = _l(
+        "Cette heure n'existe pas ce jour-là : cette nuit-là, on avance les horloges d'une "
+        "heure (passage à l'heure d'été). Choisissez une autre heure."
+    )
+
+
+def exists(local: dt.datetime, tz: ZoneInfo) -> bool:
+    """Whether a naive local time happens at all in ``tz`` (not in the spring gap)."""
+    return to_local(to_utc(local, tz), tz) == local.replace(fold=0)
+
+
 def to_utc(local: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    """A naive local wall-clock time of the residence → aware UTC."""
+    """A naive local wall-clock time of the residence → aware UTC. In the autumn hour that
+    happens twice, the first occurrence (``fold=0``, summer time)."""
     if local.tzinfo is not None:
         return local.astimezone(dt.UTC)
-    return local.replace(tzinfo=tz).astimezone(dt.UTC)
+    return local.replace(tzinfo=tz, fold=0).astimezone(dt.UTC)
 
 
 def to_local(moment: dt.datetime, tz: ZoneInfo) -> dt.datetime:
@@ -80,7 +106,10 @@ class Period:
 
     @classmethod
     def from_local(cls, start: dt.datetime, end: dt.datetime, tz: ZoneInfo) -> Period:
-        """The one conversion of a person's local times to UTC."""
+        """The one conversion of a person's local times to UTC; a time that does not exist
+        (the spring clock change) is refused, with the reason."""
+        if not (exists(start, tz) and exists(end, tz)):
+            raise NonexistentTime()
         return cls(to_utc(start, tz), to_utc(end, tz))
 
     @classmethod

@@ -42,9 +42,9 @@ class Invitation(TimestampMixin, db.Model):
     residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # Only the code's hash is kept (issue 10, point 12): the code itself is shown once, on
+    # the sheet printed right after it is issued; reprinting issues a new code.
     code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    # Kept only so the coordinator can reprint the sheet; cleared once used or replaced.
-    code: Mapped[str | None] = mapped_column(sa.String(CODE_LENGTH))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -55,7 +55,3 @@ class Invitation(TimestampMixin, db.Model):
     def is_usable(self, now: dt.datetime | None = None) -> bool:
         now = now or utcnow()
         return self.used_at is None and self.revoked_at is None and now < self.expires_at
-
-    @property
-    def display_code(self) -> str | None:
-        return format_code(self.code) if self.code else None

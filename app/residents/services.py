@@ -71,11 +71,19 @@ def can_manage(actor: User, residence: Residence, target: Membership) -> bool:
     return all(m.role in allowed for m in target.user.memberships)
 
 
+HOME_LABEL_MAX = 40  # Home.label
+
+
 def home_for_label(residence: Residence, label: str) -> Home | None:
-    """The home with that label, created if the coordinator types a new one."""
+    """The home with that label, created if the coordinator types a new one.
+
+    The label is checked once upper-cased: "ß" becomes "SS", so 40 characters typed may make
+    more than the 40 the column holds."""
     label = " ".join(label.split()).upper()
     if not label:
         return None
+    if len(label) > HOME_LABEL_MAX:
+        raise DomainError(_l("40 caractères au plus."), field="home_label")
     home = db.session.scalar(
         sa.select(Home).where(Home.residence_id == residence.id, Home.label == label)
     )
@@ -228,13 +236,13 @@ def _revoke_open_invitations(membership: Membership) -> None:
         )
     ):
         invitation.revoked_at = now
-        invitation.code = None
 
 
 def issue_invitation(
     actor: User, residence: Residence, membership: Membership
 ) -> tuple[Invitation, str]:
-    """A new printed invitation; any earlier unused one stops working."""
+    """A new printed invitation; any earlier unused one stops working. The code is given
+    back here, once: only its hash is stored."""
     _actor_membership(actor, residence)
     _not_erased(membership)
     if not membership.is_active or not can_manage(actor, residence, membership):
@@ -246,7 +254,6 @@ def issue_invitation(
         residence_id=residence.id,
         user_id=membership.user_id,
         created_by_id=actor.id,
-        code=code,
         code_hash=hash_code(code),
         expires_at=utcnow() + dt.timedelta(days=days),
     )
@@ -345,7 +352,7 @@ def redeem_invitation(code: str, username: str, password: str) -> User:
     claimed = db.session.execute(
         sa.update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=utcnow(), code=None)
+        .values(used_at=utcnow())
     )
     if claimed.rowcount != 1:
         raise InvitationInvalid(field="code")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from babel import Locale
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -17,10 +17,11 @@ from app.core.i18n import gettext as _
 from app.core.permissions import Role, ensure, require_role
 from app.core.tenancy import get_for_coordinator_or_404
 from app.core.timewords import words
+from app.core.urls import external_url
 from app.residences.models import Membership
 from app.residents import services
 from app.residents.forms import ResidentForm
-from app.residents.models import Invitation
+from app.residents.models import Invitation, format_code
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
 
@@ -82,7 +83,7 @@ def create():
             "en main propre.",
             name=result[0].user.full_name,
         ),
-        success=lambda result: url_for("residents.invitation", invitation_id=result[1].id),
+        success=lambda result: _show_code_once(result[1], result[2]),
     )
 
 
@@ -171,8 +172,26 @@ def reissue(membership_id: int):
         form=EmptyForm(),
         page=lambda _error: abort(403),
         message=_("Nouvelle invitation créée. L'ancienne ne fonctionne plus."),
-        success=lambda result: url_for("residents.invitation", invitation_id=result[0].id),
+        success=lambda result: _show_code_once(*result),
     )
+
+
+# Only the hash of an invitation code is stored. The code itself goes from the action that
+# issued it to the sheet shown right after, in the coordinator's session (a signed cookie of
+# their own device), and is taken out of it there: printed once; a new sheet is a new code.
+NEW_CODE = "new_invitation_code"
+
+
+def _show_code_once(invitation: Invitation, code: str) -> str:
+    session[NEW_CODE] = [invitation.id, code]
+    return url_for("residents.invitation", invitation_id=invitation.id)
+
+
+def _code_just_issued(invitation: Invitation) -> str | None:
+    kept = session.pop(NEW_CODE, None)
+    if isinstance(kept, list) and len(kept) == 2 and kept[0] == invitation.id:
+        return kept[1]
+    return None
 
 
 def sheet_locale(membership: Membership) -> str:
@@ -196,14 +215,16 @@ def invitation(invitation_id: int):
     ensure(services.can_manage(current_user, g.residence, membership))
     link = sheet = None
     locale = sheet_locale(membership)
-    if invitation.is_usable() and invitation.code:
-        link = url_for("auth.activate_code", code=invitation.code, _external=True)
+    code = _code_just_issued(invitation)
+    if invitation.is_usable() and code:
+        link = external_url("auth.activate_code", code=code)
         with force_locale(locale):
             sheet = render_template(
                 "residents/_invitation_sheet.html",
                 invitation=invitation,
                 membership=membership,
-                activate_url=url_for("auth.activate", _external=True),
+                code=format_code(code),
+                activate_url=external_url("auth.activate"),
                 qr_svg=segno.make(link, error="m").svg_inline(
                     scale=6, title=_("Code QR du lien d'activation"), omitsize=True
                 ),

@@ -36,7 +36,7 @@ from app.core.forms import date_field, number_field, time_field
 from app.core.i18n import lazy_gettext as _l
 from app.core.timeutils import Period
 from app.core.uploads import MAX_BYTES
-from app.rooms.models import BookingMode
+from app.rooms.models import NAME_MAX, BookingMode
 
 
 class OpeningForm(Form):
@@ -211,6 +211,16 @@ class RoomForm(FlaskForm):
     @property
     def max_minutes(self) -> int:
         return _total(self.max_hours.data, self.max_mins.data)
+
+    def validate_units(self, field):
+        for line in (field.data or "").splitlines():
+            if len(" ".join(line.split())) > NAME_MAX:
+                raise ValidationError(
+                    _l(
+                        "Un nom par ligne, de 120 caractères au plus : « %(line)s… »",
+                        line=line[:30],
+                    )
+                )
 
     def unit_names(self) -> list[str]:
         return [line.strip() for line in (self.units.data or "").splitlines() if line.strip()]

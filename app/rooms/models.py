@@ -15,6 +15,7 @@ from app.extensions import db
 from app.residences.models import Membership, Residence
 
 WEEKDAYS = range(7)  # 0 = Monday, as datetime.weekday()
+NAME_MAX = 120  # a room's name, and a unit's (one is named after its room)
 
 
 class BookingMode(enum.StrEnum):
@@ -32,7 +33,7 @@ class BookingMode(enum.StrEnum):
 class Room(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residence.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     # In English, for residents who read the app in English (optional: French otherwise).
     name_en: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
@@ -161,7 +162,8 @@ class RoomUnit(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(sa.ForeignKey("room.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(80))
+    # As long as a room's name: a room without identical units has one named after it.
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
     position: Mapped[int] = mapped_column(default=0)
 
     room: Mapped[Room] = relationship(back_populates="units")

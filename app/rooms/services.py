@@ -22,7 +22,7 @@ from app.core.timeutils import Period
 from app.core.timewords import TimeWords
 from app.extensions import db
 from app.residences.models import Membership
-from app.rooms.models import Closure, Room, RoomOpening, RoomUnit
+from app.rooms.models import NAME_MAX, Closure, Room, RoomOpening, RoomUnit
 
 RULE_FIELDS = (
     "mode",
@@ -195,6 +195,12 @@ def set_units(room: Room, names: list[str]) -> None:
     removed: the database refuses, and the coordinator is told which one.
     """
     names = [" ".join(n.split()) for n in names if n and n.strip()] or [room.name]
+    for name in names:
+        if len(name) > NAME_MAX:
+            raise DomainError(
+                _l("Un nom par ligne, de 120 caractères au plus : « %(line)s… »", line=name[:30]),
+                field="units",
+            )
     by_name = {unit.name: unit for unit in room.units}
     kept = {name: by_name.pop(name) for name in names if name in by_name}
     leftovers = [unit for unit in room.units if unit not in kept.values()]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
+from pathlib import Path
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -19,7 +22,8 @@ from app.users.models import TEXT_SIZES, User
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
-# Computed once so that a login for an unknown username costs as much as a real one.
+# Made once per argon2 setting (at the first login), so that a login for an unknown username
+# costs one verification, as a real one does, and no hashing.
 _DUMMY_HASH: dict[str, str] = {}
 
 
@@ -32,6 +36,13 @@ class BadCredentials(DomainError):
 
 class WeakPassword(DomainError):
     default_message = _l("Le mot de passe doit contenir au moins 12 caractères.")
+
+
+class CommonPassword(WeakPassword):
+    default_message = _l(
+        "Ce mot de passe est trop courant : il serait vite deviné. Choisissez plutôt une "
+        "phrase à vous, par exemple trois ou quatre mots qui vont ensemble pour vous."
+    )
 
 
 class UsernameTaken(DomainError):
@@ -57,6 +68,77 @@ def hash_password(password: str) -> str:
 def check_password_strength(password: str) -> None:
     if len(password) < PASSWORD_MIN_LENGTH or len(password) > PASSWORD_MAX_LENGTH:
         raise WeakPassword(field="password")
+    if is_common_password(password):
+        raise CommonPassword(field="password")
+
+
+# Rows of keys and runs of letters or digits people type as a password ("azertyuiop123").
+_SEQUENCES = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "01234567890",
+    "azertyuiop",
+    "qsdfghjklm",
+    "wxcvbn",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "qwertzuiop",
+    "yxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+    "1q2w3e4r5t6y7u8i9o0p",
+    "a1z2e3r4t5y6u7i8o9p0",
+)
+_COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The bundled list (``common_passwords.txt``): read once, from no outside service."""
+    lines = _COMMON_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def _follows(a: str, b: str) -> bool:
+    """Whether ``b`` comes right after ``a`` (or before it) in one of the sequences."""
+    for sequence in _SEQUENCES:
+        for i in range(len(sequence) - 1):
+            pair = sequence[i : i + 2]
+            if pair in (a + b, b + a):
+                return True
+    return False
+
+
+def _runs(text: str) -> int:
+    """How many runs along a sequence ``text`` is made of ("azerty123" is 2), or 99 when a
+    run is shorter than three characters."""
+    runs, length = 1, 1
+    for a, b in itertools.pairwise(text):
+        if _follows(a, b) or a == b:
+            length += 1
+            continue
+        if length < 3:
+            return 99
+        runs, length = runs + 1, 1
+    return runs if length >= 3 else 99
+
+
+def is_common_password(password: str) -> bool:
+    """A password an attacker tries first: on the list of common passwords, or one of them
+    with a few digits or signs around it ("motdepasse123"), a few characters repeated
+    ("aaaaaaaaaaaa", "abcabcabcabc"), or runs along the keyboard or the alphabet
+    ("azertyuiop123", "123456789012")."""
+    text = "".join(password.lower().split())
+    common = _common_passwords()
+    if text in common or len(set(text)) < 5:
+        return True
+    core = text.strip("0123456789!?.,;:-_@#$%&*+=/\\'\"()[]{}<> ")
+    if len(core) >= 4 and core in common and len(text) - len(core) <= 4:
+        return True
+    for size in range(1, len(text) // 2 + 1):  # "abcabcabcabc", "soleil soleil"
+        repeated = len(text) % size == 0 and text == text[:size] * (len(text) // size)
+        if repeated and (size <= 4 or text[:size] in common):
+            return True
+    return _runs(text) <= 3
 
 
 def normalise_username(raw: str) -> str:
@@ -135,9 +217,7 @@ def authenticate(
     user = find_login_user(login)
     ph = hasher()
     if user is None or user.password_hash is None:
-        key = repr(current_app.config["ARGON2_PARAMS"])
-        dummy = _DUMMY_HASH.setdefault(key, ph.hash("not a real password"))
-        _verify(ph, dummy, password)
+        _verify(ph, _dummy_hash(ph), password)
         raise BadCredentials(field="password")
     if not _verify(ph, user.password_hash, password):
         raise BadCredentials(field="password")
@@ -151,6 +231,16 @@ def authenticate(
     if user.text_size == 0 and not user.high_contrast and (size or contrast):
         set_display(user, text_size=size, high_contrast=contrast)
     return user
+
+
+def _dummy_hash(ph: PasswordHasher) -> str:
+    """A hash with the same parameters as real ones, to verify against when no account
+    matches: made once (``setdefault(key, ph.hash(...))`` would hash on every call)."""
+    key = repr(sorted(current_app.config["ARGON2_PARAMS"].items()))
+    dummy = _DUMMY_HASH.get(key)
+    if dummy is None:
+        dummy = _DUMMY_HASH[key] = ph.hash("not a real password")
+    return dummy
 
 
 def _verify(ph: PasswordHasher, password_hash: str, password: str) -> bool:

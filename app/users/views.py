@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.core.actions import perform
@@ -24,6 +25,7 @@ from app.core.i18n import gettext as _
 from app.core.urls import safe_next
 from app.extensions import limiter
 from app.residents import services as residents
+from app.residents.models import normalise_code
 from app.users import services
 from app.users.forms import (
     ActivateForm,
@@ -37,7 +39,11 @@ bp = Blueprint("auth", __name__)
 
 
 def _login_account_key() -> str:
-    return "login-account:" + request.form.get("username", "").strip().lower()[:254]
+    """Failed logins count per account *and* address (OWASP): someone hammering Jeanne's
+    account from elsewhere does not lock her out of her own tablet. Each address also has a
+    ceiling of its own (``LOGIN_LIMIT_IP``), whatever the accounts it tries."""
+    login = request.form.get("username", "").strip().lower()[:254]
+    return f"login-account:{get_remote_address()}:{login}"
 
 
 def _redeem_code_key() -> str:
@@ -48,6 +54,12 @@ def _redeem_code_key() -> str:
 def _failed(response) -> bool:
     """Only failed attempts count towards the limits."""
     return response.status_code != 303
+
+
+def _unknown_code(response) -> bool:
+    """Only codes that do not exist (or no longer work) count: a person's own mistakes while
+    choosing a password (two that differ) do not use up their invitation's tries."""
+    return response.status_code == 404
 
 
 def _start_session(user) -> None:
@@ -137,17 +149,21 @@ def activate():
         form=form,
         lock=False,
         page=page,
-        success=lambda invitation: url_for("auth.activate_code", code=invitation.code),
+        # The code as typed, tidied ("abcd efg hjk" → ABCDEFGHJK): only its hash is stored.
+        success=lambda _invitation: url_for(
+            "auth.activate_code", code=normalise_code(form.code.data or "")
+        ),
     )
 
 
 @bp.route("/activate/<code>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REDEEM_LIMIT_IP"], methods=["POST"], deduct_when=_failed)
+# The page itself is limited too: it says whether a code exists (guessing by address).
+@limiter.limit(lambda: current_app.config["REDEEM_LIMIT_IP"], deduct_when=_unknown_code)
 @limiter.limit(
     lambda: current_app.config["REDEEM_LIMIT_CODE"],
     key_func=_redeem_code_key,
     methods=["POST"],
-    deduct_when=_failed,
+    deduct_when=_unknown_code,
 )
 def activate_code(code: str):
     """The link of the QR code: choose a username and a password."""
@@ -213,7 +229,7 @@ def change_password():
 
     return perform(
         lambda: services.change_password(
-            current_user, form.current_password.data, form.password.data
+            current_user._get_current_object(), form.current_password.data, form.password.data
         ),
         form=form,
         page=page,
@@ -243,7 +259,7 @@ def logout_everywhere():
 @login_required
 def new_calendar_address():
     return perform(
-        lambda: services.new_calendar_address(current_user),
+        lambda: services.new_calendar_address(current_user._get_current_object()),
         form=EmptyForm(),
         lock=False,
         page=lambda _error: abort(400),

@@ -4,12 +4,12 @@ the services' (``app.votes.proxies``)."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectMultipleField
+from wtforms import HiddenField, RadioField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.core.forms import IdChoiceField, number_field, parse_id
+from app.core.forms import IdChoiceField, number_field, optional_date_field, parse_id
 from app.core.i18n import lazy_gettext as _l
 from app.votes.models import Channel
 
@@ -29,8 +29,8 @@ class GiveProxyForm(FlaskForm):
         validators=[InputRequired(_l("Choisissez un vote, ou une période."))],
         invalid_choice_message=_l("Choisissez un vote, ou une période."),
     )
-    first_day = DateField(_l("Premier jour"), validators=[Optional()])
-    last_day = DateField(_l("Dernier jour (compris)"), validators=[Optional()])
+    first_day = optional_date_field(_l("Premier jour"))
+    last_day = optional_date_field(_l("Dernier jour (compris)"))
 
     def set_votes(self, votes, label) -> None:
         self.scope.choices = [SelectChoice(f"vote-{v.id}", label(v)) for v in votes] + [

@@ -74,6 +74,10 @@ def objects(live_app):
         membership, invitation, code = residents.create_resident(
             coordinator, residence, full_name="Paulette Axe", home_label="A30"
         )
+        # Another newcomer, whose sheet the sweep prints again (a new code each time).
+        reprint, _invitation, _code = residents.create_resident(
+            coordinator, residence, full_name="Marcel Axe", home_label="A31"
+        )
         # An activity with helpers: one full with a waiting list, where Jeanne is waiting.
         planner = db.session.scalar(
             sa.select(Membership).where(
@@ -163,6 +167,7 @@ def objects(live_app):
             "minutes": pets_vote.id,
             "jeanne": jeanne.id,
             "pending": membership.id,
+            "reprint": reprint.id,
             "invitation": invitation.id,
             "code": code,
             "activity": workshop.id,
@@ -342,6 +347,12 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
         page.click("#close-account")
         check(page, None, problems)
         if role == "coordinator":
+            # The invitation sheet, as printed right after a new code is made (shown once).
+            page.goto(f"{server.url}/residents/{objects['reprint']}")
+            page.click("#reissue-button")
+            page.wait_for_url("**/residents/invitations/*")
+            assert page.locator(".sheet-code").count() == 1
+            check(page, None, problems)
             # The add-a-person form with its errors shown.
             page.goto(server.url + "/residents/new")
             page.fill("#email", "not an address")

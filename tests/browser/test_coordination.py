@@ -49,7 +49,7 @@ def data(live_app):
     with live_app.app_context():
         residence = _residence("%Armenti%")
         coordinator = _member("coordination.armentieres", residence)
-        _membership, english, _code = residents.create_resident(
+        english, _invitation, _code = residents.create_resident(
             coordinator.user, residence, full_name="Margaret Brown", home_label="B40", locale="en"
         )
         big = User(
@@ -93,6 +93,14 @@ def data(live_app):
         )
         db.session.commit()
         return {"english": english.id, "dryer": dryer.id, "request": request.id}
+
+
+def open_new_sheet(page, server, membership_id: int) -> None:
+    """The invitation sheet as the coordinator prints it: right after a new code is made
+    (the code is shown once; only its hash is kept)."""
+    page.goto(f"{server.url}/residents/{membership_id}")
+    page.click("#reissue-button")
+    page.wait_for_url(re.compile(r".*/residents/invitations/\d+$"))
 
 
 def log_in_as(page, server, username: str, lang: str = "fr") -> None:
@@ -141,7 +149,7 @@ def test_on_a_phone_the_code_is_larger_than_the_text_and_inside_the_card(
 ):
     page.set_viewport_size({"width": width, "height": 844})
     log_in_as(page, server, username)
-    page.goto(f"{server.url}/residents/invitations/{data['english']}")
+    open_new_sheet(page, server, data["english"])
     found = page.evaluate(CODE_BOX)
     # One line with the usual text; with the largest text its groups may go on two lines,
     # never a group cut in two, and the code stays larger than the text around it.
@@ -156,8 +164,11 @@ def test_the_coordinators_pages_fit_320_px_with_the_largest_text(page, server, d
     page.set_viewport_size({"width": 320, "height": 700})
     log_in_as(page, server, BIG_AND_CONTRAST)
     wide = {}
-    for path in ["/", "/me", f"/residents/invitations/{data['english']}"]:
-        page.goto(server.url + path)
+    for path in ["/", "/me", "sheet"]:
+        if path == "sheet":
+            open_new_sheet(page, server, data["english"])
+        else:
+            page.goto(server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 320:
             wide[path] = width
@@ -179,7 +190,7 @@ def _print_view(page):
 
 def test_the_sheet_is_printed_in_the_residents_language_on_one_page(page, server, data):
     log_in_as(page, server, "coordination.armentieres", "fr")
-    page.goto(f"{server.url}/residents/invitations/{data['english']}")
+    open_new_sheet(page, server, data["english"])
     assert page.inner_text("nav.main-nav").startswith("Accueil")  # the page is in French
     assert "Imprimer la feuille" in page.inner_text("main")
     _print_view(page)
@@ -213,7 +224,7 @@ def test_the_longest_texts_still_fit_one_a4_page_with_the_expiry_date(page, serv
     with live_app.app_context():
         residence = _residence("%Thierry Sabine%")
         coordinator = _member("coordination.hirson", residence)
-        _membership, invitation, _code = residents.create_resident(
+        membership, _invitation, _code = residents.create_resident(
             coordinator.user,
             residence,
             full_name=("Marie-Thérèse Van Den Bossche-Delacroix " * 4)[:120],
@@ -223,10 +234,10 @@ def test_the_longest_texts_still_fit_one_a4_page_with_the_expiry_date(page, serv
         residence.contact_phone = "+33 (0)3 53 01 24 60 - 12 34"[:30]
         residence.contact_hours, residence.contact_place = LONG_HOURS, LONG_PLACE
         db.session.commit()
-        invitation_id, residence_id = invitation.id, residence.id
+        membership_id, residence_id = membership.id, residence.id
     try:
         log_in_as(page, server, "coordination.hirson", "fr")
-        page.goto(f"{server.url}/residents/invitations/{invitation_id}")
+        open_new_sheet(page, server, membership_id)
         _print_view(page)
         expiry = page.locator("text=Il est valable jusqu'au")
         assert expiry.is_visible()
@@ -311,11 +322,16 @@ def test_no_violations_on_the_coordination_pages(username, lang, page, server, d
     for path in [
         "/",
         "/residence/contact",
-        f"/residents/invitations/{data['english']}",
+        f"/residents/{data['english']}",
         "/me",
         "/activities",
     ]:
         check(page, server.url + path, problems)
+    # The invitation sheet, right after its code is made, and the page when it is revisited
+    # (the code is shown once: a button makes a new one).
+    open_new_sheet(page, server, data["english"])
+    check(page, None, problems)
+    check(page, page.url, problems)
     # The contact form with its errors shown.
     page.goto(server.url + "/residence/contact")
     page.fill("#contact_phone", "not a number")

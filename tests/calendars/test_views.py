@@ -14,7 +14,7 @@ from app.activities.models import PlaceKind
 from app.bookings import services
 from app.rooms.models import BookingMode
 from app.users.services import new_calendar_address
-from tests.conftest import page
+from tests.conftest import PASSWORD, csrf_from, page
 from tests.factories import EVERY_DAY, local_period, member, today_in
 
 
@@ -295,3 +295,25 @@ def test_unknown_or_changed_addresses_give_404(client, session, two_residences):
     session.commit()
     assert client.get(f"/calendar/{old}/programme.ics").status_code == 404
     assert client.get(f"/calendar/{me.calendar_token}/programme.ics").status_code == 200
+
+
+def test_feeds_and_their_uids_use_the_configured_address_not_the_host_header(
+    app, client, rooms, day, two_residences, create_booking, monkeypatch
+):
+    """Issue 10, point 12: whoever sends ``Host: evil.example`` gets the residence's own
+    addresses back (PUBLIC_URL), in the feed's URLs and UIDs and on the profile page."""
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://maison.example.org/")
+    me = two_residences[2]["arm_res"]
+    booking = create_booking(me, rooms["common"], at(day, 14), at(day, 16))
+    response = client.get(f"/calendar/{me.calendar_token}.ics", headers={"Host": "evil.example"})
+    event = next(iter(Calendar.from_ical(response.data).walk("VEVENT")))
+    assert str(event["uid"]) == f"booking-{booking.id}@maison.example.org"
+    assert str(event["url"]) == f"https://maison.example.org/bookings/{booking.id}"
+    assert b"evil.example" not in response.data
+    evil = {"Host": "evil.example"}
+    token = csrf_from(client.get("/login", headers=evil).get_data(as_text=True))
+    login = {"username": "res.arm", "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=login, headers=evil).status_code == 303
+    html = page(client.get("/me", headers=evil))
+    assert f"https://maison.example.org/calendar/{me.calendar_token}.ics" in html
+    assert "evil.example" not in html

@@ -21,6 +21,14 @@ def coordinator_client(client, auth, two_residences):
     return client
 
 
+def _sheet_code(client, response) -> str:
+    """The code printed on the sheet the coordinator is sent to (shown once); ``response``
+    is the one that sends them there, or the sheet's address."""
+    url = response if isinstance(response, str) else response.headers["Location"]
+    sheet = page(client.get(url))
+    return re.sub(r"<[^>]+>|-", "", re.search(r'class="sheet-code">(.+?)</p>', sheet).group(1))
+
+
 def _add_person(client, **fields):
     token = csrf_from(client.get("/residents/new").get_data(as_text=True))
     data = {
@@ -88,9 +96,8 @@ def test_invitation_flow_end_to_end(app, coordinator_client, session):
 
 
 def test_an_expired_invitation_is_refused_with_a_clear_message(app, coordinator_client, session):
-    _add_person(coordinator_client)
+    code = _sheet_code(coordinator_client, _add_person(coordinator_client))
     invitation = session.query(Invitation).one()
-    code = invitation.code
     invitation.expires_at = utcnow() - dt.timedelta(days=1)
     session.commit()
     response = app.test_client().get(f"/activate/{code}")
@@ -104,8 +111,7 @@ def test_an_expired_invitation_is_refused_with_a_clear_message(app, coordinator_
 
 
 def test_choose_username_errors_are_shown_next_to_fields(app, coordinator_client, session):
-    _add_person(coordinator_client)
-    code = session.query(Invitation).one().code
+    code = _sheet_code(coordinator_client, _add_person(coordinator_client))
     phone = app.test_client()
     token = csrf_from(phone.get(f"/activate/{code}").get_data(as_text=True))
     response = phone.post(
@@ -282,6 +288,16 @@ def test_coordinator_cannot_open_their_own_or_a_peers_record(coordinator_client,
 # -- The invitation sheet: the person's language, the coordination's contact -------------
 
 
+def _reprint(client, session, sheet_url: str) -> str:
+    """A new sheet for the same person (the code of the first is shown only once)."""
+    invitation = session.get(Invitation, int(sheet_url.rsplit("/", 1)[1]))
+    membership = invitation.user.membership_in(invitation.residence_id)
+    token = csrf_from(client.get(f"/residents/{membership.id}").get_data(as_text=True))
+    response = client.post(f"/residents/{membership.id}/invitation", data={"csrf_token": token})
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
 def _sheet(client, **fields) -> str:
     response = _add_person(client, **fields)
     assert response.status_code == 303
@@ -344,7 +360,7 @@ def test_the_sheet_says_how_to_reach_the_coordination(coordinator_client, two_re
         place="Bureau au rez-de-chaussée",
     )
     session.commit()
-    html = page(coordinator_client.get(url))
+    html = page(coordinator_client.get(_reprint(coordinator_client, session, url)))
     sheet = html[html.index('<article class="sheet"') : html.index("</article>")]
     assert "To reach the coordinator:" in sheet
     assert '<a class="contact-phone" href="tel:0353012460">03 53 01 24 60</a>' in sheet
@@ -386,3 +402,28 @@ def test_an_english_sheet_gives_the_coordinations_hours_in_english(
     sheet = html[html.index('<article class="sheet"') : html.index("</article>")]
     assert "Tuesdays and Thursdays, 9 am to 5 pm" in sheet and "Ground-floor office" in sheet
     assert "le mardi" not in sheet
+
+
+def test_an_invitation_code_is_kept_only_as_a_hash_and_shown_once(app, coordinator_client, session):
+    """Issue 10, point 12: codes were kept in plain text for reprinting. Now the sheet shows
+    the code right after it is issued, nothing in the database can give it back, and
+    reprinting issues a new code (the old one stops working)."""
+    import sqlalchemy as sa
+
+    response = _add_person(coordinator_client)
+    sheet_url = response.headers["Location"]
+    code = _sheet_code(coordinator_client, response)
+    row = session.execute(sa.select(Invitation.__table__)).one()._asdict()
+    assert code not in repr(row) and code.lower() not in repr(row)
+    assert set(row) >= {"code_hash"} and "code" not in row
+    with coordinator_client.session_transaction() as state:
+        assert code not in repr(dict(state))  # not left in the coordinator's cookie either
+
+    again = page(coordinator_client.get(sheet_url))
+    assert "sheet-code" not in again and code not in again.replace("-", "")
+    assert "ne s'affiche qu'une fois" in again
+    new_url = _reprint(coordinator_client, session, sheet_url)
+    new_code = _sheet_code(coordinator_client, new_url)
+    assert new_code != code
+    assert app.test_client().get(f"/activate/{code}").status_code == 404
+    assert app.test_client().get(f"/activate/{new_code}").status_code == 200

@@ -248,3 +248,18 @@ def test_members_of_a_role_below_coordinator_cannot_change_privacy(arm):
     set_show_booker_names(coord, True)
     assert residence.show_booker_names
     assert resident.role is Role.RESIDENT
+
+
+def test_a_picture_of_too_many_pixels_is_refused_before_it_is_decoded(
+    arm, create_room, upload_folder
+):
+    """Issue 10, point 7: the pixel cap (a small file may announce a huge picture)."""
+    residence, coord, _resident = arm
+    room = create_room(residence, by=coord.user)
+    stream = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(stream, "PNG")  # 48 megapixels in a few kilobytes
+    stream.seek(0)
+    assert len(stream.getvalue()) < uploads.MAX_BYTES
+    with pytest.raises(uploads.ImageTooBig):
+        services.update_room(coord, room, photo=stream)
+    assert not upload_folder.exists() or list(upload_folder.iterdir()) == []

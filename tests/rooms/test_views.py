@@ -955,3 +955,75 @@ def test_the_residence_decides_whether_residents_see_who_booked(
     session.expire_all()
     assert session.get(Residence, arm.id).show_booker_names is True
     assert "voient maintenant qui a réservé" in page(coordinator.get("/rooms/manage"))
+
+
+def test_a_photo_whose_database_write_fails_leaves_no_file(
+    app, coordinator, session, make_room, upload_folder, monkeypatch
+):
+    """Issue 10, point 6: the photo is stored before the database write; when that write
+    fails with an unexpected error (a column too short, the server gone), its files go."""
+    import app.rooms.services as room_services
+
+    def broken(*_args, **_kwargs):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("the database went away"))
+
+    room = make_room()
+    monkeypatch.setattr(room_services, "record", broken)
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(csrf, name="Salle commune", photo=(io.BytesIO(image_bytes("PNG")), "a.png")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 500
+    assert not upload_folder.exists() or list(upload_folder.iterdir()) == []
+
+
+def test_a_jpeg_with_html_appended_is_stored_as_a_clean_picture(
+    coordinator, session, make_room, upload_folder
+):
+    """Issue 10, point 7: only a re-encoded picture is kept, never what was sent."""
+    room = make_room()
+    polyglot = image_bytes("JPEG") + b"<html><script>alert(document.cookie)</script></html>"
+    csrf = token(coordinator, f"/rooms/{room.id}/settings")
+    response = coordinator.post(
+        f"/rooms/{room.id}/settings",
+        data=room_form(csrf, name="Salle commune", photo=(io.BytesIO(polyglot), "a.jpg")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    for path in upload_folder.iterdir():
+        stored = path.read_bytes()
+        assert b"<html" not in stored and b"script" not in stored
+        assert stored.startswith(b"\xff\xd8") and stored.endswith(b"\xff\xd9")
+
+
+@pytest.mark.parametrize(
+    ("name", "units", "unit_names"),
+    [
+        ("S" * 86, "", ["S" * 86]),  # one unit, named after the room
+        ("Laverie", "L" * 81 + "\nLave-linge 2", ["L" * 81, "Lave-linge 2"]),
+        ("Laverie", "L" * 120, ["L" * 120]),
+    ],
+)
+def test_long_room_and_equipment_names_fit_their_columns(
+    coordinator, session, two_residences, name, units, unit_names
+):
+    """Issue 10, point 5: an 86-character room name, or an 81-character equipment line,
+    answered 500 on PostgreSQL (units were limited to 80 characters)."""
+    new = page(coordinator.get("/rooms/manage/new"))
+    response = coordinator.post(
+        "/rooms/manage/new", data=room_form(csrf_from(new), name=name, units=units)
+    )
+    assert response.status_code == 303
+    room = session.scalars(sa.select(Room).where(Room.name == name)).one()
+    assert [unit.name for unit in room.units] == unit_names
+
+
+def test_an_equipment_line_too_long_is_refused_next_to_the_field(coordinator, two_residences):
+    new = page(coordinator.get("/rooms/manage/new"))
+    response = coordinator.post(
+        "/rooms/manage/new", data=room_form(csrf_from(new), units="Lave-linge 1\n" + "L" * 121)
+    )
+    assert response.status_code == 422
+    assert "Un nom par ligne, de 120 caractères au plus : « LLLL" in page(response)

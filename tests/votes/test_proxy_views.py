@@ -323,3 +323,22 @@ def test_the_vote_page_leads_to_proxies_and_the_desk(client, auth, session, hous
     auth.logout()
     auth.login("comite")
     assert f'href="/votes/{vote.id}/desk"' in page(client.get(f"/votes/{vote.id}"))
+
+
+def test_a_period_reaching_the_end_of_the_calendar_is_refused_next_to_the_field(
+    client, auth, session, house
+):
+    residence, coord, committee, people = house
+    auth.login("habitant0")
+    today = utcnow().astimezone(residence.tz).date()
+    for first, last in ((today.isoformat(), "9999-12-31"), ("0001-01-01", today.isoformat())):
+        response = _post(
+            client,
+            "/votes/proxies",
+            holder=str(people[2].id),
+            scope="period",
+            first_day=first,
+            last_day=last,
+        )
+        assert response.status_code == 422, (first, last)
+    assert session.scalar(sa.select(sa.func.count(Proxy.id))) == 0
