@@ -158,6 +158,30 @@ DEMO_ADOPTED = [
 ]  # fmt: skip
 
 
+def _demo_armentieres(*, unless_it_has):
+    """The demo's Armentières and its members by username, or None when it does not exist
+    or already has rows of the model ``unless_it_has`` (each part of the demo loads once)."""
+    from app.residences.models import Membership, Residence
+    from app.users.models import User
+
+    residence = db.session.scalar(
+        sa.select(Residence).where(Residence.name == DEMO_RESIDENCES[0][1])
+    )
+    if residence is None or db.session.scalar(
+        sa.select(sa.func.count(unless_it_has.id)).where(unless_it_has.residence_id == residence.id)
+    ):
+        return None
+    members = {
+        m.user.username: m
+        for m in db.session.scalars(
+            sa.select(Membership)
+            .join(Membership.user)
+            .where(Membership.residence_id == residence.id, User.username.is_not(None))
+        )
+    }
+    return residence, members
+
+
 def load_demo_charter(now=None) -> None:
     """Armentières' charter of 8 articles (5 founding, 3 adopted by votes since); the closed
     vote on pets in the common room (adopted, with its minutes); a secret vote open now on
@@ -167,28 +191,15 @@ def load_demo_charter(now=None) -> None:
     import datetime as dt
 
     from app.core.db import utcnow
-    from app.residences.models import Membership, Residence
-    from app.users.models import User
     from app.votes import charter_services as charter
     from app.votes import proxies
     from app.votes import services as votes
     from app.votes.models import Article, ChangeKind, Electorate, ProposalStatus
 
-    residence = db.session.scalar(
-        sa.select(Residence).where(Residence.name == DEMO_RESIDENCES[0][1])
-    )
-    if residence is None or db.session.scalar(
-        sa.select(sa.func.count(Article.id)).where(Article.residence_id == residence.id)
-    ):
+    found = _demo_armentieres(unless_it_has=Article)
+    if found is None:
         return
-    members = {
-        m.user.username: m
-        for m in db.session.scalars(
-            sa.select(Membership)
-            .join(Membership.user)
-            .where(Membership.residence_id == residence.id, User.username.is_not(None))
-        )
-    }
+    residence, members = found
     now = now or utcnow()
     day = dt.timedelta(days=1)
     committee = members["comite.armentieres"]
@@ -323,24 +334,11 @@ def load_demo_rota(now=None) -> None:
     from app.activities.models import WateringSlot
     from app.core.db import utcnow
     from app.core.timeutils import local_today
-    from app.residences.models import Membership, Residence
-    from app.users.models import User
 
-    residence = db.session.scalar(
-        sa.select(Residence).where(Residence.name == DEMO_RESIDENCES[0][1])
-    )
-    if residence is None or db.session.scalar(
-        sa.select(sa.func.count(WateringSlot.id)).where(WateringSlot.residence_id == residence.id)
-    ):
+    found = _demo_armentieres(unless_it_has=WateringSlot)
+    if found is None:
         return
-    members = {
-        m.user.username: m
-        for m in db.session.scalars(
-            sa.select(Membership)
-            .join(Membership.user)
-            .where(Membership.residence_id == residence.id, User.username.is_not(None))
-        )
-    }
+    residence, members = found
     now = now or utcnow()
     tomorrow = local_today(residence.tz, now) + dt.timedelta(days=1)
     activities.create_slots(
@@ -439,26 +437,13 @@ def load_demo_rooms(now=None) -> None:
     from app.core.db import utcnow
     from app.core.recurrence import Weekly
     from app.core.timeutils import Period, local_today
-    from app.residences.models import Membership, Residence
     from app.rooms.models import BookingMode, Room
     from app.rooms.services import create_room
-    from app.users.models import User
 
-    residence = db.session.scalar(
-        sa.select(Residence).where(Residence.name == DEMO_RESIDENCES[0][1])
-    )
-    if residence is None or db.session.scalar(
-        sa.select(sa.func.count(Room.id)).where(Room.residence_id == residence.id)
-    ):
+    found = _demo_armentieres(unless_it_has=Room)
+    if found is None:
         return
-    members = {
-        m.user.username: m
-        for m in db.session.scalars(
-            sa.select(Membership)
-            .join(Membership.user)
-            .where(Membership.residence_id == residence.id, User.username.is_not(None))
-        )
-    }
+    residence, members = found
     coordinator = members["coordination.armentieres"]
     every_day = range(7)
     common = create_room(
@@ -580,28 +565,15 @@ def load_demo_activities(now=None) -> None:
     from app.activities.models import Activity, Category, Effort, OrganiserKind, PlaceKind
     from app.core.db import utcnow
     from app.core.timeutils import Period, local_today
-    from app.residences.models import Membership, Residence
     from app.rooms.models import Room
-    from app.users.models import User
 
-    residence = db.session.scalar(
-        sa.select(Residence).where(Residence.name == DEMO_RESIDENCES[0][1])
-    )
-    if residence is None or db.session.scalar(
-        sa.select(sa.func.count(Activity.id)).where(Activity.residence_id == residence.id)
-    ):
+    found = _demo_armentieres(unless_it_has=Activity)
+    if found is None:
         return
+    residence, members = found
     common = db.session.scalar(
         sa.select(Room).where(Room.residence_id == residence.id, Room.name == "Salle commune")
     )
-    members = {
-        m.user.username: m
-        for m in db.session.scalars(
-            sa.select(Membership)
-            .join(Membership.user)
-            .where(Membership.residence_id == residence.id, User.username.is_not(None))
-        )
-    }
     coordinator = members["coordination.armentieres"]
     tz = residence.tz
     today = local_today(tz, now or utcnow())

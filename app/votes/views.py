@@ -320,33 +320,30 @@ def new():
     )
 
 
-@bp.post("/<int:vote_id>/open")
-@require_role(Role.COMMITTEE)
-def open_now(vote_id: int):
+def _committee_action(vote_id: int, act, message: str):
+    """Open now or close early: the committee's buttons on a vote's page."""
     vote = get_vote(vote_id)
     now = utcnow()
     return perform(
-        lambda: services.open_vote(g.membership, vote, now=now),
+        lambda: act(g.membership, vote, now=now),
         form=EmptyForm(),
         page=lambda _error: render_page_or_block(
             "votes/detail.html", ["ballot", "live_status"], **_vote_context(vote, now)
         )[0],
-        message=_("Le vote est ouvert."),
+        message=message,
         success=lambda _vote: url_for("votes.detail", vote_id=vote.id),
     )
+
+
+@bp.post("/<int:vote_id>/open")
+@require_role(Role.COMMITTEE)
+def open_now(vote_id: int):
+    return _committee_action(vote_id, services.open_vote, _("Le vote est ouvert."))
 
 
 @bp.post("/<int:vote_id>/close")
 @require_role(Role.COMMITTEE)
 def close_now(vote_id: int):
-    vote = get_vote(vote_id)
-    now = utcnow()
-    return perform(
-        lambda: services.close_vote(g.membership, vote, now=now),
-        form=EmptyForm(),
-        page=lambda _error: render_page_or_block(
-            "votes/detail.html", ["ballot", "live_status"], **_vote_context(vote, now)
-        )[0],
-        message=_("Le vote est clos : voici le résultat."),
-        success=lambda _vote: url_for("votes.detail", vote_id=vote.id),
+    return _committee_action(
+        vote_id, services.close_vote, _("Le vote est clos : voici le résultat.")
     )
