@@ -14,12 +14,16 @@ import pytest
 import sqlalchemy as sa
 
 from app.core.db import utcnow
-from app.votes import services
+from app.votes import proxies, services
 from app.votes.models import ChangeKind, Proposal, ProposalStatus, Vote
 from tests.conftest import Auth, page
 from tests.factories import member
+from tests.votes import test_choices as choices
 
 HOUR = dt.timedelta(hours=1)
+# The residence of the votes' service tests, and a question put to its vote.
+house = choices.house
+make_house_question = choices.make_question
 
 
 def page_of(raw: str) -> str:
@@ -223,3 +227,58 @@ def test_the_result_bars_and_the_minutes_name_the_choices(
     assert "La charte n'a pas changé." in minutes
     proposal = page(client.get(f"/proposals/{vote.proposal_id}"))
     assert "Décidée : un choix l'a emporté au vote" in proposal
+
+
+# -- the desk and proxies --------------------------------------------------------------------
+
+
+def test_the_desk_counts_a_question_by_choice(client, auth, session, house, make_house_question):
+    residence, coord, committee, people = house
+    secret = make_house_question()
+    auth.login("coord")
+    body = page(client.get(f"/votes/{secret.id}/desk"))
+    assert 'name="count_c1"' in body and 'name="count_abstention"' in body
+    assert "Mardi" in body and "Jeudi" in body and 'name="count_pour"' not in body
+    response = client.post(
+        f"/votes/{secret.id}/desk/batch",
+        data={
+            "csrf_token": Auth(client).csrf(),
+            "channel": "paper",
+            "count_c2": "2",
+            "count_abstention": "1",
+            "people": [str(people[0].id), str(people[2].id), str(people[3].id)],
+        },
+    )
+    assert response.status_code == 303
+    assert services.counts(secret) == {"c1": 0, "c2": 2, "c3": 0, "abstention": 1}
+
+    public = make_house_question(secret=False, results_hidden=False)
+    url = f"/votes/{public.id}/desk/ballot"
+    response = _post(client, url, person=str(people[4].id), choice="c3", channel="room")
+    assert response.status_code == 303
+    name = people[4].user.full_name
+    assert f"Enregistré : {name}, Samedi (à main levée)." in page(
+        client.get(f"/votes/{public.id}/desk")
+    )
+    response = _post(client, url, person=str(people[0].id), choice="pour", channel="room")
+    assert response.status_code == 422
+    assert services.counts(public) == {"c1": 0, "c2": 0, "c3": 1, "abstention": 0}
+
+
+def test_a_proxy_holder_votes_a_choice(client, auth, session, house, make_house_question):
+    residence, coord, committee, people = house
+    vote = make_house_question()
+    proxies.give_proxy(people[0], people[2], vote=vote, now=utcnow())
+    session.commit()
+    name = people[0].user.full_name
+    auth.login("habitant2")
+    url = f"/votes/{vote.id}/proxy/{people[0].id}"
+    body = page(client.get(url))
+    assert 'value="c1"' in body and ">Jeudi<" in body
+    assert f"Vous votez « Jeudi » pour {name}. Confirmer ?" in page(
+        client.get(url + "/ballot?choice=c2")
+    )
+    assert client.get(url + "/ballot?choice=pour").status_code == 422
+    response = _post(client, url + "/ballot", choice="c2")
+    assert response.status_code == 303
+    assert services.counts(vote)["c2"] == 1
