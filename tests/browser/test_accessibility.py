@@ -463,8 +463,8 @@ def test_the_axe_check_does_report_violations(page):
 
 @pytest.fixture(scope="module")
 def vote_objects(live_app):
-    """A secret and a public vote of Armentières; Odette gave Jeanne her proxy for the
-    secret one, and Karim gave the committee member his for a period; Lucas is counted at
+    """A secret and a public vote of Armentières, and a secret question with several
+    choices; Odette gave Jeanne her proxy for the secret one and the question, and Karim gave the committee member his for a period; Lucas is counted at
     the desk of the public one."""
     from app.votes import proxies
     from app.votes import services as votes
@@ -492,8 +492,25 @@ def vote_objects(live_app):
                     results_hidden=secret,
                 ),
             )
+        # A secret question with several choices: its desk counts per choice.
+        question = votes.create_proposal(
+            committee, "Quel jour pour le marché ? (axe)", "", change=ChangeKind.QUESTION
+        )
+        made["question"] = votes.create_vote(
+            committee,
+            question,
+            votes.Settings(
+                opens_at=now - dt.timedelta(hours=1),
+                closes_at=now + dt.timedelta(days=5),
+                electorate=Electorate.RESIDENTS,
+                majority=votes.Majority.PLURALITY,
+                labels=("Mardi", "Jeudi après-midi, après la sieste", "Samedi"),
+                options=("c1", "c2", "c3", "abstention"),
+            ),
+        )
         odette, jeanne = member_of("odette.leroy"), member_of("jeanne.martin")
         proxies.give_proxy(odette, jeanne, vote=made["secret"], now=now)
+        proxies.give_proxy(odette, jeanne, vote=made["question"], now=now)
         proxies.give_proxy(
             member_of("karim.haddad"), committee, period=(now, now + dt.timedelta(days=9)), now=now
         )
@@ -506,7 +523,12 @@ def vote_objects(live_app):
             now=now,
         )
         db.session.commit()
-        return {"secret": made["secret"].id, "public": made["public"].id, "odette": odette.id}
+        return {
+            "secret": made["secret"].id,
+            "public": made["public"].id,
+            "question": made["question"].id,
+            "odette": odette.id,
+        }
 
 
 @pytest.mark.parametrize("display", list(DISPLAYS))
@@ -517,6 +539,7 @@ def test_proxy_and_desk_pages(role, lang, display, page, server, vote_objects):
     set_display(page, server, display)
     problems: list[str] = []
     secret, public, odette = vote_objects["secret"], vote_objects["public"], vote_objects["odette"]
+    question = vote_objects["question"]
     page.goto(f"{server.url}/?lang={lang}")
     try:
         for path in [
@@ -525,6 +548,8 @@ def test_proxy_and_desk_pages(role, lang, display, page, server, vote_objects):
             f"/votes/{secret}/proxy/{odette}/ballot?choice=pour",
             f"/votes/{secret}/proxy/{odette}/ballot?choice=nope",
             f"/votes/{secret}/desk",  # the 403 page for a resident
+            f"/votes/{question}/proxy/{odette}",
+            f"/votes/{question}/proxy/{odette}/ballot?choice=c2",
         ]:
             check(page, server.url + path, problems)
         # The give form with its errors shown.
@@ -534,6 +559,7 @@ def test_proxy_and_desk_pages(role, lang, display, page, server, vote_objects):
         check(page, None, problems)
         if role != "resident":
             check(page, f"{server.url}/votes/{public}/desk", problems)
+            check(page, f"{server.url}/votes/{question}/desk", problems)
             if role == "coordinator":
                 check(page, f"{server.url}/residence/contact", problems)
             # The secret desk with a batch that does not add up.
