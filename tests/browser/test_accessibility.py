@@ -464,8 +464,9 @@ def test_the_axe_check_does_report_violations(page):
 @pytest.fixture(scope="module")
 def vote_objects(live_app):
     """A secret and a public vote of Armentières, and a secret question with several
-    choices; Odette gave Jeanne her proxy for the secret one and the question, and Karim gave the committee member his for a period; Lucas is counted at
-    the desk of the public one."""
+    choices; Odette gave Jeanne her proxy for the secret one and the question, and Karim
+    gave the committee member his for a period; Lucas is counted at the desk of the public
+    one."""
     from app.votes import proxies
     from app.votes import services as votes
     from app.votes.models import Channel, Electorate
