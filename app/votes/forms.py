@@ -18,7 +18,7 @@ from app.core.forms import date_field, number_field, time_field
 from app.core.i18n import lazy_gettext as _l
 from app.core.timeutils import to_local, to_utc
 from app.votes.models import ABSTENTION, CHOICE_KEYS, MAX_CHOICES, Electorate, Majority, Vote
-from app.votes.services import PRESETS, Settings
+from app.votes.services import CHOICE_LENGTH, PRESETS, Settings
 
 ELECTORATE_LABELS = {
     Electorate.HOMES: _l("Une voix par foyer"),
@@ -34,7 +34,6 @@ MAJORITY_LABELS = {
 }
 # The majorities of a vote Pour / Contre (a question's is always the plurality).
 FOR_AGAINST_MAJORITIES = [m for m in Majority if m != Majority.PLURALITY]
-CHOICE_LENGTH = 80
 
 CHOICE_LABELS = {
     "pour": _l("Pour"),
