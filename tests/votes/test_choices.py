@@ -13,10 +13,12 @@ from app.core.timewords import words
 from app.votes import charter_services, proxies, services
 from app.votes.models import (
     Article,
+    Ballot,
     ChangeKind,
     Channel,
     Electorate,
     Majority,
+    Participation,
     ProposalStatus,
     VoteTally,
 )
@@ -319,3 +321,20 @@ def test_the_settings_and_the_minutes_say_the_rule(session, house, make_question
     assert minutes.charter_changed is None
     assert minutes.summary.startswith("Choix retenu : Jeudi, 1 voix sur 1 ;")
     assert charter_services.change_of(vote.proposal).article is None
+
+
+def test_secrecy_a_questions_participations_hold_no_choice(session, house, make_question):
+    residence, coord, committee, people = house
+    vote = make_question()
+    chosen = ["c1", "c2", "c2", "abstention", "c3", "c2"]
+    base._cast_all(vote, zip([*people, committee], chosen, strict=True), utcnow())
+    session.commit()
+    rows = session.execute(
+        sa.select(VoteTally.option, VoteTally.count).where(VoteTally.vote_id == vote.id)
+    ).all()
+    assert sorted(rows) == [("abstention", 1), ("c1", 1), ("c2", 3), ("c3", 1)]
+    keys = {"c1", "c2", "c3", "abstention", *DAYS}
+    for row in session.scalars(sa.select(Participation).where(Participation.vote_id == vote.id)):
+        values = {str(getattr(row, c.key)) for c in sa.inspect(Participation).columns}
+        assert not values & keys
+    assert session.scalar(sa.select(sa.func.count()).select_from(Ballot)) == 0
