@@ -1,7 +1,7 @@
 """A question with several choices in a browser (issue 9, point 2): one big button per
 choice in the committee's words, the review quoting it, the receipt, by touch at 390 px
-(and 320 px with a long choice) and by keyboard in English; a closed question's result
-names the choice that won, with one bar per choice."""
+(and 320 px with a long choice), by keyboard in English and without JavaScript; a closed
+question's result names the choice that won, with one bar per choice."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from app.votes import services
 from app.votes.models import ChangeKind
 from tests.browser.conftest import log_in, make_resident
 
-VOTERS = ("choix.tactile", "choix.clavier")
+VOTERS = ("choix.tactile", "choix.clavier", "choix.sans.script")
 DAYS = ("Mardi", "Jeudi après-midi, après la sieste et avant le goûter", "Samedi")
 
 
@@ -117,6 +117,19 @@ def test_a_choice_by_keyboard_in_english(page, server, questions):
     page.keyboard.press("Enter")
     expect(page.locator("#live-status")).to_have_text("Your vote is recorded.")
     page.goto(f"{server.url}/?lang=fr")
+
+
+def test_a_choice_without_javascript(context_factory, server, questions):
+    page = context_factory(java_script_enabled=False).new_page()
+    log_in(page, server, "choix.sans.script")
+    page.goto(f"{server.url}/votes/{questions['open']}")
+    page.click("#choice-c1")
+    page.wait_for_url(f"**/votes/{questions['open']}/ballot?choice=c1")
+    assert "Vous votez « Mardi ». Confirmer ?" in page.inner_text("h2#ballot-title")
+    assert page.inner_text("#confirm-vote") == "Confirmer : je vote « Mardi »"
+    page.click("#confirm-vote")
+    page.wait_for_url(f"**/votes/{questions['open']}/receipt")
+    assert "Votre vote est enregistré" in page.inner_text("#ballot")
 
 
 def test_the_result_of_a_closed_question(page, server, questions):
