@@ -186,15 +186,16 @@ def load_demo_charter(now=None) -> None:
     """Armentières' charter of 8 articles (5 founding, 3 adopted by votes since); the closed
     vote on pets in the common room (adopted, with its minutes); a secret vote open now on
     quiet hours, in which every demo resident may vote, closing in four days (Jeanne holds
-    Odette's proxy for it); a proposal
-    in discussion with two comments, and a draft."""
+    Odette's proxy for it); a question with several choices decided twelve days ago (the
+    day of the market outing: Jeudi); a proposal in discussion with two comments, and a
+    draft."""
     import datetime as dt
 
     from app.core.db import utcnow
     from app.votes import charter_services as charter
     from app.votes import proxies
     from app.votes import services as votes
-    from app.votes.models import Article, ChangeKind, Electorate, ProposalStatus
+    from app.votes.models import Article, ChangeKind, Electorate, Majority, ProposalStatus
 
     found = _demo_armentieres(unless_it_has=Article)
     if found is None:
@@ -264,6 +265,41 @@ def load_demo_charter(now=None) -> None:
             ("lucas.bernard", "abstention"),
         ],
     )
+
+    # The market outing: a question with several choices, decided twelve days ago (public,
+    # every resident one vote); the charter is untouched.
+    market = votes.create_proposal(
+        committee,
+        "Quel jour pour la sortie au marché ?",
+        "La coordination accompagne le groupe en minibus, départ 9 h 30, retour vers midi.",
+        why="Le marché du vendredi n'existe plus ; on choisit ensemble un autre jour.",
+        summary="On choisit le jour de la sortie au marché.",
+        change=ChangeKind.QUESTION,
+    )
+    market_closes = now - 12 * day
+    market.created_at = market_closes - 20 * day
+    votes.move_proposal(committee, market, ProposalStatus.DISCUSSION)
+    market_vote = votes.create_vote(
+        committee,
+        market,
+        votes.preset(
+            "association",
+            market_closes - 7 * day,
+            closes_at=market_closes,
+            majority=Majority.PLURALITY,
+            labels=("Mardi", "Jeudi", "Samedi"),
+            options=("c1", "c2", "c3", "abstention"),
+        ),
+    )
+    for username, choice in (
+        ("comite.armentieres", "c2"),
+        ("jeanne.martin", "c2"),
+        ("odette.leroy", "c1"),
+        ("karim.haddad", "c2"),
+        ("lucas.bernard", "abstention"),
+    ):
+        votes.cast(members[username], market_vote, choice, now=market_closes - 2 * day)
+    votes.refresh_status(market_vote, market_closes)
 
     # Quiet hours: a secret vote open now, every resident one vote, closing in four days.
     quiet = votes.create_proposal(

@@ -16,7 +16,13 @@ CHANGE_CHOICES = [
     SelectChoice(ChangeKind.CREATE.value, _l("Ajouter un nouvel article")),
     SelectChoice(ChangeKind.CHANGE.value, _l("Changer un article")),
     SelectChoice(ChangeKind.REPEAL.value, _l("Supprimer un article")),
+    SelectChoice(
+        ChangeKind.QUESTION.value,
+        _l("Poser une question à plusieurs choix (la charte ne change pas)"),
+    ),
 ]
+# Without articles yet, nothing to change or repeal.
+WITHOUT_ARTICLES = (ChangeKind.CREATE.value, ChangeKind.QUESTION.value)
 
 
 class ProposalForm(FlaskForm):
@@ -26,7 +32,8 @@ class ProposalForm(FlaskForm):
     title = StringField(
         _l("Le titre de la règle"),
         description=_l(
-            "En quelques mots, par exemple « Heures calmes » ou « Vélos dans la cour »."
+            "En quelques mots, par exemple « Heures calmes » ou « Vélos dans la cour ». "
+            "Pour une question, la question elle-même : « Quel jour pour le marché ? »"
         ),
         validators=[
             DataRequired(_l("Écrivez un titre en quelques mots.")),
@@ -48,7 +55,9 @@ class ProposalForm(FlaskForm):
     rule_text = TextAreaField(
         _l("Le texte de la règle"),
         description=_l(
-            "Les mots exacts qui seront dans la charte. Pas besoin si vous supprimez un article."
+            "Les mots exacts qui seront dans la charte. Pas besoin si vous supprimez un "
+            "article. Pour une question : ses précisions, si besoin (les choix, le comité "
+            "les écrit au moment du vote)."
         ),
         validators=[Optional(), Length(max=4000, message=_l("4000 caractères au plus."))],
     )
@@ -73,7 +82,8 @@ class ProposalForm(FlaskForm):
                 _l("Choisissez l'article de la charte à changer ou à supprimer."),
             ]
             valid = False
-        if change != ChangeKind.REPEAL.value and not (self.rule_text.data or "").strip():
+        needs_text = change not in (ChangeKind.REPEAL.value, ChangeKind.QUESTION.value)
+        if needs_text and not (self.rule_text.data or "").strip():
             self.rule_text.errors = [*self.rule_text.errors, _l("Écrivez le texte de la règle.")]
             valid = False
         return valid

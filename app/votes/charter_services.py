@@ -34,6 +34,7 @@ from app.residences.models import Membership
 from app.users.models import User
 from app.votes import services
 from app.votes.models import (
+    ABSTENTION,
     Article,
     ChangeKind,
     Channel,
@@ -136,7 +137,7 @@ def edit_proposal(
         raise NotAllowed()
     if proposal.status != ProposalStatus.DRAFT:
         raise ProposalNotEditable()
-    if change != ChangeKind.CREATE and (
+    if change in (ChangeKind.CHANGE, ChangeKind.REPEAL) and (
         article is None or article.residence_id != proposal.residence_id or not article.in_force
     ):
         raise services.VoteRefused(
@@ -147,7 +148,7 @@ def edit_proposal(
     proposal.why = why.strip()
     proposal.summary = summary.strip()
     proposal.change = change
-    proposal.article = article if change != ChangeKind.CREATE else None
+    proposal.article = article if change in (ChangeKind.CHANGE, ChangeKind.REPEAL) else None
     db.session.flush()
     return proposal
 
@@ -231,6 +232,8 @@ class Change:
 
 def change_of(proposal: Proposal) -> Change:
     article = proposal.article
+    if proposal.change == ChangeKind.QUESTION:  # the charter is untouched
+        return Change(proposal.change, None, None, None)
     if proposal.change == ChangeKind.CREATE:
         return Change(proposal.change, article, None, proposal.rule_text)
     # Once adopted, the article has moved on: the "before" is the text it replaced.
@@ -394,13 +397,29 @@ def settings_said(tw: TimeWords, vote: Vote, outcome: services.Result) -> list[s
         )
     else:
         said.append(tw.gettext("Il n'y avait pas de nombre minimum de votants."))
-    rule = services.rule_words(tw, vote.majority, vote.abstentions_cast, outcome.electorate)
-    said.append(tw.gettext("Pour que la règle soit adoptée, %(rule)s.", rule=rule))
-    said.append(
-        tw.gettext("Les abstentions comptaient comme des votes exprimés.")
-        if vote.abstentions_cast
-        else tw.gettext("Les abstentions ne comptaient pas parmi les votes exprimés.")
-    )
+    if vote.is_question:
+        said.append(
+            tw.gettext(
+                "Les choix proposés : %(choices)s.",
+                choices=", ".join(vote.choice_words.values()),
+            )
+        )
+        said.append(
+            tw.gettext(
+                "Le choix qui avait le plus de voix l'emportait ; à égalité en tête, aucun "
+                "choix ne l'emportait."
+            )
+        )
+        if ABSTENTION in vote.option_keys:
+            said.append(tw.gettext("Les abstentions ne comptaient pour aucun choix."))
+    else:
+        rule = services.rule_words(tw, vote.majority, vote.abstentions_cast, outcome.electorate)
+        said.append(tw.gettext("Pour que la règle soit adoptée, %(rule)s.", rule=rule))
+        said.append(
+            tw.gettext("Les abstentions comptaient comme des votes exprimés.")
+            if vote.abstentions_cast
+            else tw.gettext("Les abstentions ne comptaient pas parmi les votes exprimés.")
+        )
     said.append(
         tw.gettext("Le vote était secret.") if vote.secret else tw.gettext("Le vote était public.")
     )
@@ -447,7 +466,7 @@ def minutes(tw: TimeWords, vote: Vote, *, now: dt.datetime) -> Minutes:
         summary=services.summary(tw, outcome),
         rule=services.rule_words(tw, vote.majority, vote.abstentions_cast, outcome.electorate),
         channels={channel: channels[channel] for channel in Channel if channels[channel]},
-        charter_changed=vote.closed_at if vote.adopted else None,
+        charter_changed=vote.closed_at if vote.adopted and not vote.is_question else None,
         secret_weak=services.secrecy_is_weak(vote, outcome),
         change=change_of(proposal),
     )

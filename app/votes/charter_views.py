@@ -21,7 +21,7 @@ from app.core.tenancy import get_in_residence_or_404
 from app.core.timewords import request_words
 from app.votes import charter_services as charter
 from app.votes import services
-from app.votes.charter_forms import CommentForm, MoveForm, ProposalForm
+from app.votes.charter_forms import WITHOUT_ARTICLES, CommentForm, MoveForm, ProposalForm
 from app.votes.models import Article, ChangeKind, Proposal, ProposalStatus, Vote
 
 bp = Blueprint("charter", __name__)
@@ -69,7 +69,7 @@ def proposals():
 def _article_choices(form: ProposalForm) -> dict[int, Article]:
     articles = charter.articles_of(g.residence.id)
     if not articles:  # nothing to change or repeal yet: only a new article
-        form.change.choices = form.change.choices[:1]
+        form.change.choices = [c for c in form.change.choices if c.value in WITHOUT_ARTICLES]
     form.article.set_objects(
         articles,
         lambda a: _("Article %(number)d : %(title)s", number=a.number, title=a.title),
@@ -80,7 +80,8 @@ def _article_choices(form: ProposalForm) -> dict[int, Article]:
 
 def _change_and_article(form: ProposalForm, articles: dict[int, Article]):
     change = ChangeKind(form.change.data)
-    article = articles.get(form.article.data) if change != ChangeKind.CREATE else None
+    needs_article = change in (ChangeKind.CHANGE, ChangeKind.REPEAL)
+    article = articles.get(form.article.data) if needs_article else None
     return change, article
 
 

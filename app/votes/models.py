@@ -78,6 +78,9 @@ class ChangeKind(enum.StrEnum):
     CREATE = "create"
     CHANGE = "change"
     REPEAL = "repeal"
+    # A question with several named choices ("Quel jour pour la sortie au marché ?"): no
+    # article, and the charter is untouched whatever the result.
+    QUESTION = "question"
 
 
 class Proposal(TimestampMixin, db.Model):
@@ -101,7 +104,9 @@ class Proposal(TimestampMixin, db.Model):
     article: Mapped[Article | None] = relationship()
 
     __table_args__ = (
-        sa.CheckConstraint("change = 'create' OR article_id IS NOT NULL", name="article"),
+        sa.CheckConstraint(
+            "change IN ('create', 'question') OR article_id IS NOT NULL", name="article"
+        ),
     )
 
 
@@ -115,6 +120,9 @@ class Majority(enum.StrEnum):
     MORE_FOR_THAN_AGAINST = "more_for_than_against"
     TWO_THIRDS_OF_CAST = "two_thirds_of_cast"
     MAJORITY_OF_ELECTORATE = "majority_of_electorate"
+    # A question's rule: the choice with the most votes wins (abstentions aside); a tie at
+    # the top, no choice wins.
+    PLURALITY = "plurality"
 
 
 class Channel(enum.StrEnum):
@@ -125,6 +133,11 @@ class Channel(enum.StrEnum):
 
 
 DEFAULT_OPTIONS = ("pour", "contre", "abstention")
+ABSTENTION = "abstention"
+MAX_CHOICES = 6
+# A question's choices are keyed c1 … c6 (short and safe: the ballot's ``choice`` and the
+# counters' ``option``); their words are the committee's, in ``Vote.labels``.
+CHOICE_KEYS = tuple(f"c{n}" for n in range(1, MAX_CHOICES + 1))
 
 
 class Vote(TimestampMixin, db.Model):
@@ -136,6 +149,9 @@ class Vote(TimestampMixin, db.Model):
     closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # The option keys, in order, separated by commas.
     options: Mapped[str] = mapped_column(sa.String(200), default=",".join(DEFAULT_OPTIONS))
+    # A question's choices in the committee's words, in the order of their keys (c1, c2,
+    # …); None for a vote Pour / Contre. Shown as typed, never translated.
+    labels: Mapped[list[str] | None] = mapped_column(sa.JSON)
     quorum_percent: Mapped[int] = mapped_column(default=0)
     majority: Mapped[Majority] = mapped_column(_enum(Majority))
     abstentions_cast: Mapped[bool] = mapped_column(default=False)
@@ -160,6 +176,16 @@ class Vote(TimestampMixin, db.Model):
     @property
     def option_keys(self) -> list[str]:
         return self.options.split(",")
+
+    @property
+    def is_question(self) -> bool:
+        """Several named choices rather than Pour / Contre."""
+        return self.labels is not None
+
+    @property
+    def choice_words(self) -> dict[str, str]:
+        """A question's choices by key, in the committee's words (empty for Pour / Contre)."""
+        return dict(zip(CHOICE_KEYS, self.labels or (), strict=False))
 
     def is_open(self, now: dt.datetime) -> bool:
         return self.closed_at is None and self.opens_at <= now < self.closes_at

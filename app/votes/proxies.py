@@ -73,8 +73,11 @@ CHANNEL_LABELS = {
 }
 
 
-def choice_label(tw_or_gettext, choice: str) -> str:
-    """An option's words: ``tw.gettext`` (a message) or ``gettext`` (a page)."""
+def choice_label(tw_or_gettext, choice: str, vote: Vote | None = None) -> str:
+    """An option's words: ``tw.gettext`` (a message) or ``gettext`` (a page); a question's
+    choice in the committee's words, as written."""
+    if vote is not None and choice in vote.choice_words:
+        return vote.choice_words[choice]
     words = CHOICE_WORDS.get(choice)
     return tw_or_gettext(words) if words else choice
 
@@ -676,7 +679,7 @@ def _used_to_principal(tw: TimeWords, vote: Vote, holder: Membership, choice: st
             "« %(title)s ».",
             name=name,
             title=title,
-            choice=choice_label(tw.gettext, choice),
+            choice=choice_label(tw.gettext, choice, vote),
         )
     return subject, body
 

@@ -57,7 +57,7 @@ def votes_url() -> str:
 
 
 def _options(vote: Vote) -> list[tuple[str, str]]:
-    return [(key, service.choice_label(_, key)) for key in vote.option_keys]
+    return [(key, service.choice_label(_, key, vote)) for key in vote.option_keys]
 
 
 def _person_label(member: Membership) -> str:
@@ -276,7 +276,7 @@ def proxy_review(vote_id: int, principal_id: int):
         vote=vote,
         principal=principal,
         choice=choice,
-        choice_words=service.choice_label(_, choice),
+        choice_words=service.choice_label(_, choice, vote),
         form=ProxyBallotForm(formdata=None, choice=choice),
     )
 
@@ -420,7 +420,7 @@ def desk_ballot(vote_id: int):
         message=lambda _row: _(
             "Enregistré : %(name)s, %(choice)s (%(how)s).",
             name=person.user.full_name,
-            choice=service.choice_label(_, form.choice.data),
+            choice=service.choice_label(_, form.choice.data, vote),
             how=service.CHANNEL_LABELS[channel],
         ),
         success=lambda _row: url_for("vote_desk.desk", vote_id=vote.id, channel=channel.value),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
@@ -29,7 +29,9 @@ from app.core.timewords import TimeWords
 from app.extensions import db
 from app.residences.models import Membership
 from app.votes.models import (
+    CHOICE_KEYS,
     DEFAULT_OPTIONS,
+    MAX_CHOICES,
     Article,
     Ballot,
     ChangeKind,
@@ -119,6 +121,8 @@ class Settings:
     secret: bool = True
     results_hidden: bool = True
     options: tuple[str, ...] = DEFAULT_OPTIONS
+    # A question's choices in the committee's words (options c1, c2, … in this order).
+    labels: tuple[str, ...] = ()
 
 
 # Starting points the committee adjusts: every key is a ``Settings`` field; ``days`` is how
@@ -182,7 +186,7 @@ def create_proposal(
 ) -> Proposal:
     """Any resident drafts a proposal: a new article, or a change to (or the repeal of) one."""
     check_role(actor, Role.RESIDENT)
-    if change != ChangeKind.CREATE and (
+    if change not in (ChangeKind.CREATE, ChangeKind.QUESTION) and (
         article is None or article.residence_id != actor.residence_id
     ):
         raise VoteRefused(_l("Choisissez l'article de la charte à changer."), field="article")
@@ -194,7 +198,7 @@ def create_proposal(
         why=why.strip(),
         summary=summary.strip(),
         change=change,
-        article=article if change != ChangeKind.CREATE else None,
+        article=article if change not in (ChangeKind.CREATE, ChangeKind.QUESTION) else None,
     )
     db.session.add(proposal)
     db.session.flush()
@@ -224,10 +228,7 @@ def create_vote(actor: Membership, proposal: Proposal, settings: Settings) -> Vo
         raise ProposalNotReady()
     if settings.closes_at <= settings.opens_at or not 0 <= settings.quorum_percent <= 100:
         raise InvalidSettings()
-    if tuple(settings.options) != DEFAULT_OPTIONS:
-        raise InvalidSettings(
-            _l("Seules les réponses Pour, Contre et Je m'abstiens sont possibles pour l'instant.")
-        )
+    labels = _check_options(proposal, settings)
     vote = Vote(
         residence_id=proposal.residence_id,
         proposal=proposal,
@@ -235,9 +236,11 @@ def create_vote(actor: Membership, proposal: Proposal, settings: Settings) -> Vo
         opens_at=settings.opens_at,
         closes_at=settings.closes_at,
         options=",".join(settings.options),
+        labels=labels,
         quorum_percent=settings.quorum_percent,
         majority=settings.majority,
-        abstentions_cast=settings.abstentions_cast,
+        # A question's abstentions never weigh: the choices are compared among themselves.
+        abstentions_cast=settings.abstentions_cast and labels is None,
         secret=settings.secret,
         # A secret vote's running counts would tell who chose what: hidden until the close.
         results_hidden=settings.results_hidden or settings.secret,
@@ -251,6 +254,49 @@ def create_vote(actor: Membership, proposal: Proposal, settings: Settings) -> Vo
     record("vote.create", actor=actor, target=vote)
     db.session.flush()
     return vote
+
+
+CHOICE_LENGTH = 80
+
+
+def _check_options(proposal: Proposal, settings: Settings) -> list[str] | None:
+    """A question's choices (2 to 6, each said once, 80 characters at most, keyed c1, c2, …
+    in order, with "Je m'abstiens" or not) and its rule (the most votes wins); Pour /
+    Contre / Je m'abstiens and a majority of those for any other proposal. The labels to
+    store (None for Pour / Contre)."""
+    if proposal.change != ChangeKind.QUESTION:
+        if tuple(settings.options) != DEFAULT_OPTIONS or settings.labels:
+            raise InvalidSettings(
+                _l(
+                    "Une proposition qui change la charte se vote par Pour, Contre ou "
+                    "Je m'abstiens. Pour plusieurs choix, proposez une question."
+                )
+            )
+        if settings.majority == Majority.PLURALITY:
+            raise InvalidSettings(
+                _l("Choisissez une majorité de pour : « le plus de voix » vaut pour une question.")
+            )
+        return None
+    labels = [label.strip() for label in settings.labels]
+    if not 2 <= len(labels) <= MAX_CHOICES or not all(labels):
+        raise InvalidSettings(
+            _l("Une question a de 2 à %(num)d choix, chacun écrit.", num=MAX_CHOICES)
+        )
+    if any(len(label) > CHOICE_LENGTH for label in labels):
+        raise InvalidSettings(_l("Chaque choix a %(num)d caractères au plus.", num=CHOICE_LENGTH))
+    if len({label.casefold() for label in labels}) != len(labels):
+        raise InvalidSettings(_l("Chaque choix n'est proposé qu'une fois."))
+    keys = CHOICE_KEYS[: len(labels)]
+    if tuple(settings.options) not in (keys, (*keys, ABSTENTION)):
+        raise InvalidSettings()
+    if settings.majority != Majority.PLURALITY:
+        raise InvalidSettings(
+            _l(
+                "Une question se tranche par le choix qui a le plus de voix : les majorités "
+                "de pour et de contre ne s'y appliquent pas."
+            )
+        )
+    return labels
 
 
 def open_vote(actor: Membership, vote: Vote, *, now: dt.datetime) -> Vote:
@@ -579,10 +625,33 @@ class Result:
     electorate_kind: Electorate
     majority: Majority
     abstentions_cast: bool
+    # A question's: its choices' words by key, and the one that won (None: no quorum, or a
+    # tie at the top, or nothing cast).
+    labels: dict[str, str] = field(default_factory=dict)
+    winner: str | None = None
+
+    @property
+    def is_question(self) -> bool:
+        return self.majority == Majority.PLURALITY
+
+    @property
+    def tie(self) -> bool:
+        """A question whose top choices have as many votes (at least one each)."""
+        top = self.ranked[:2]
+        return len(top) == 2 and top[0][1] == top[1][1] and top[0][1] > 0
+
+    @property
+    def ranked(self) -> list[tuple[str, int]]:
+        """A question's choices, most votes first (their order when equal); no abstentions."""
+        choices = [(k, n) for k, n in self.counts.items() if k != ABSTENTION]
+        return sorted(choices, key=lambda item: -item[1])
 
     @property
     def cast(self) -> int:
-        """Votes cast (exprimés): pour and contre, and abstentions when they count."""
+        """Votes cast (exprimés): pour and contre, and abstentions when they count; for a
+        question, its choices (abstentions never count)."""
+        if self.is_question:
+            return sum(n for _k, n in self.ranked)
         cast = self.counts.get(POUR, 0) + self.counts.get(CONTRE, 0)
         return cast + (self.counts.get(ABSTENTION, 0) if self.abstentions_cast else 0)
 
@@ -621,7 +690,15 @@ def _outcome(vote: Vote, found: dict[str, int], participation: int, electorate: 
         electorate_kind=vote.electorate,
         majority=vote.majority,
         abstentions_cast=vote.abstentions_cast,
+        labels=vote.choice_words,
     )
+    if vote.majority == Majority.PLURALITY:
+        # The choice with the most votes wins; a tie at the top, none does.
+        ranked = outcome.ranked
+        if outcome.quorum_met and ranked and ranked[0][1] > 0 and not outcome.tie:
+            outcome.winner = ranked[0][0]
+        outcome.adopted = outcome.winner is not None
+        return outcome
     pour, contre = found.get(POUR, 0), found.get(CONTRE, 0)
     if vote.majority == Majority.MORE_FOR_THAN_AGAINST:
         # Abstentions that count weigh like "contre": pour must beat all the others cast.
@@ -712,7 +789,8 @@ def refresh_status(vote: Vote, now: dt.datetime) -> Vote:
     proposal = vote.proposal
     if proposal.status == ProposalStatus.VOTING:
         proposal.status = ProposalStatus.ADOPTED if outcome.adopted else ProposalStatus.REJECTED
-        if outcome.adopted:
+        # A question leaves the charter as it is, whatever won.
+        if outcome.adopted and proposal.change != ChangeKind.QUESTION:
             _apply_to_charter(proposal, vote.closes_at)
     record("vote.closed", residence_id=vote.residence_id, target=vote, details=_details(outcome))
     db.session.flush()
@@ -807,6 +885,8 @@ def rule_words(
 ) -> str:
     """The majority rule in plain words: after the vote ("il fallait plus de pour que de
     contre"), or before it when ``ahead`` ("il faut plus de pour que de contre")."""
+    if majority == Majority.PLURALITY:
+        return tw.gettext("le choix qui a le plus de voix l'emporte")
     if majority == Majority.MORE_FOR_THAN_AGAINST:
         if abstentions_cast:
             if ahead:
@@ -864,8 +944,19 @@ def settings_words(tw: TimeWords, vote: Vote, size: int | None = None) -> list[s
             total=size,
         )
     said.append(need if quorum else tw.gettext("Il n'y a pas de nombre minimum de votants."))
-    rule = rule_words(tw, vote.majority, vote.abstentions_cast, size, ahead=True)
-    said.append(tw.gettext("Pour que la règle soit adoptée, %(rule)s.", rule=rule))
+    if vote.is_question:
+        said.append(tw.gettext("Le choix qui a le plus de voix l'emporte."))
+        said.append(
+            tw.gettext(
+                "Si deux choix arrivent en tête à égalité, aucun choix ne l'emporte. "
+                "Les abstentions ne comptent pour aucun choix."
+            )
+            if ABSTENTION in vote.option_keys
+            else tw.gettext("Si deux choix arrivent en tête à égalité, aucun choix ne l'emporte.")
+        )
+    else:
+        rule = rule_words(tw, vote.majority, vote.abstentions_cast, size, ahead=True)
+        said.append(tw.gettext("Pour que la règle soit adoptée, %(rule)s.", rule=rule))
     if vote.secret:
         said.append(
             tw.gettext(
@@ -885,9 +976,51 @@ def settings_words(tw: TimeWords, vote: Vote, size: int | None = None) -> list[s
     return said
 
 
+def _question_summary(tw: TimeWords, outcome: Result) -> str:
+    """ "Choix retenu : Jeudi, 12 voix sur 25 ; Mardi 8, Samedi 5 ; 3 abstentions ; 28 foyers
+    sur 40 ont voté, le quorum de 20 est atteint ; le choix qui a le plus de voix
+    l'emporte". The choices in the committee's words, most votes first."""
+    ranked = outcome.ranked
+    others = [(k, n) for k, n in ranked if k != outcome.winner]
+    listed = ", ".join(
+        tw.gettext("%(choice)s %(num)d", choice=outcome.labels.get(k, k), num=n) for k, n in others
+    )
+    if outcome.winner is not None:
+        verdict = tw.gettext(
+            "Choix retenu : %(choice)s, %(votes)s sur %(cast)d",
+            choice=outcome.labels.get(outcome.winner, outcome.winner),
+            votes=tw.ngettext("%(num)d voix", "%(num)d voix", outcome.counts[outcome.winner]),
+            cast=outcome.cast,
+        )
+    elif outcome.tie and outcome.quorum_met:
+        verdict = tw.gettext("Égalité : aucun choix ne l'emporte")
+    else:
+        verdict = tw.gettext("Aucun choix retenu")
+    if outcome.winner is not None:
+        parts = [verdict, listed]
+    else:
+        parts = [tw.gettext("%(verdict)s : %(choices)s", verdict=verdict, choices=listed)]
+    if ABSTENTION in outcome.counts:
+        parts.append(
+            tw.ngettext("%(num)d abstention", "%(num)d abstentions", outcome.counts[ABSTENTION])
+        )
+    parts.append(
+        tw.gettext(
+            "%(turnout)s, %(quorum)s", turnout=_turnout(tw, outcome), quorum=_quorum(tw, outcome)
+        )
+    )
+    parts.append(rule_words(tw, outcome.majority, False, outcome.electorate))
+    said = parts[0]
+    for part in parts[1:]:  # the French "; " has its space before
+        said = tw.gettext("%(before)s ; %(after)s", before=said, after=part)
+    return said
+
+
 def summary(tw: TimeWords, outcome: Result) -> str:
     """ "Adopté : 14 pour, 5 contre, 3 abstentions ; 22 foyers sur 40 ont voté, le quorum de
     20 est atteint ; il fallait plus de pour que de contre"."""
+    if outcome.is_question:
+        return _question_summary(tw, outcome)
     c = outcome.counts
     return tw.gettext(
         "%(verdict)s : %(pour)s, %(contre)s, %(abstentions)s ; %(turnout)s, %(quorum)s ; %(rule)s",

@@ -29,8 +29,15 @@ from app.core.permissions import Role, has_role, require_role
 from app.core.tenancy import get_in_residence_or_404
 from app.core.timewords import request_words
 from app.votes import proxies, services
-from app.votes.forms import CHOICE_LABELS, ELECTORATE_LABELS, MAJORITY_LABELS, BallotForm, VoteForm
-from app.votes.models import Proposal, Vote
+from app.votes.forms import (
+    ELECTORATE_LABELS,
+    MAJORITY_LABELS,
+    BallotForm,
+    QuestionForm,
+    VoteForm,
+    labels_of,
+)
+from app.votes.models import ChangeKind, Proposal, Vote
 
 bp = Blueprint("votes", __name__, url_prefix="/votes")
 
@@ -111,6 +118,7 @@ def _vote_context(vote: Vote, now: dt.datetime) -> dict:
     eligible = services.in_electorate(member, vote)
     participation = services.participation_of(member, vote) if eligible else None
     size = services.electorate_size(vote)
+    labels = labels_of(vote)
     context = {
         "vote": vote,
         "proposal": vote.proposal,
@@ -122,8 +130,8 @@ def _vote_context(vote: Vote, now: dt.datetime) -> dict:
         "by_my_home": participation is not None and participation.membership_id != member.id,
         "ballot": services.ballot_of(member, vote) if participation is not None else None,
         "settings": services.settings_words(tw, vote, size),
-        "choices": [(key, CHOICE_LABELS.get(key, key)) for key in vote.option_keys],
-        "labels": CHOICE_LABELS,
+        "choices": [(key, labels.get(key, key)) for key in vote.option_keys],
+        "labels": labels,
         "outcome": None,
         "verdict": None,
         "weak": False,
@@ -163,7 +171,10 @@ def detail(vote_id: int):
 def _review_page(vote: Vote, choice: str, error: DomainError | None = None, form=None):
     now = utcnow()
     context = _vote_context(vote, now)
-    label = CHOICE_LABELS.get(choice)
+    label = labels_of(vote).get(choice)
+    if label is not None and vote.is_question and choice in vote.choice_words:
+        # The committee's words, quoted: "Vous votez « Jeudi ». Confirmer ?"
+        label = _("« %(choice)s »", choice=label)
     return render_page_or_block(
         "votes/review.html",
         ["ballot", "live_status"],
@@ -241,7 +252,7 @@ def receipt(vote_id: int):
         proposal=vote.proposal,
         cast_at=cast_at,
         ballot=ballot,
-        labels=CHOICE_LABELS,
+        labels=labels_of(vote),
         mine=participation.membership_id == g.membership.id,
         is_open=vote.is_open(now),
         status_message=_("Votre vote est enregistré."),
@@ -250,6 +261,12 @@ def receipt(vote_id: int):
 
 # ---------------------------------------------------------------------------------------
 # The committee: put a proposal to the vote, open now, close early
+
+
+def _vote_form(proposal: Proposal) -> VoteForm:
+    """A question's form offers its choices and no majority; any other proposal's, Pour /
+    Contre / Je m'abstiens and the majorities."""
+    return QuestionForm() if proposal.change == ChangeKind.QUESTION else VoteForm()
 
 
 def _new_page(form: VoteForm, proposal: Proposal, review: list[str] | None = None):
@@ -276,6 +293,8 @@ def _settings_words(form: VoteForm, proposal: Proposal) -> list[str] | None:
         electorate=settings.electorate,
         opens_at=settings.opens_at,
         closes_at=settings.closes_at,
+        options=",".join(settings.options),
+        labels=list(settings.labels) if settings.labels else None,
         quorum_percent=settings.quorum_percent,
         majority=settings.majority,
         abstentions_cast=settings.abstentions_cast,
@@ -299,7 +318,7 @@ def new():
     if proposal_id is None:
         abort(404)
     proposal = get_in_residence_or_404(Proposal, proposal_id)
-    form = VoteForm()
+    form = _vote_form(proposal)
     if not form.is_submitted():
         name = request.args.get("preset", "charte")
         if name not in services.PRESETS:

@@ -19,7 +19,7 @@ from app.residences.models import Membership, Residence
 from app.residents import services as residents
 from app.users.models import User
 from app.votes import services as votes
-from app.votes.models import Proposal, ProposalStatus, Vote
+from app.votes.models import ChangeKind, Proposal, ProposalStatus, Vote
 from tests.browser.conftest import DISPLAYS, log_in, set_display
 
 AXE_OPTIONS = {
@@ -159,6 +159,7 @@ def objects(live_app):
         pets_vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == pets.id))
         return {
             **{key: vote.id for key, vote in ballots.items()},
+            "decided_proposal": ballots["decided"].proposal_id,
             "draft": draft.id,
             "discussed": titled["Les vélos dans la cour"].id,
             "voting": titled["Heures calmes le dimanche"].id,
@@ -225,7 +226,46 @@ def _votes(jeanne) -> dict:
     votes.close_vote(committee, closed, now=now)
     ready = votes.create_proposal(committee, "Les vélos (axe)", "Au local.")
     votes.move_proposal(committee, ready, ProposalStatus.DISCUSSION)
-    return {"open": opened, "voted": voted, "coming": coming, "closed": closed, "ready": ready}
+
+    # Questions with several choices: one open, one closed (a choice won), one to put to
+    # the vote (its form has the choices' fields).
+    def ask(title, opens_at, closes_at, labels, **settings):
+        proposal = votes.create_proposal(
+            committee, title, "", summary="En bref.", change=ChangeKind.QUESTION
+        )
+        keys = tuple(f"c{n}" for n in range(1, len(labels) + 1))
+        return votes.create_vote(
+            committee,
+            proposal,
+            votes.Settings(
+                opens_at=opens_at,
+                closes_at=closes_at,
+                majority=votes.Majority.PLURALITY,
+                labels=labels,
+                options=(*keys, "abstention"),
+                **settings,
+            ),
+        )
+
+    days = ("Mardi matin", "Jeudi après-midi, après la sieste", "Samedi")
+    question = ask("Quel jour pour le marché ? (axe)", now - hour, now + 48 * hour, days)
+    decided = ask("Quelle couleur pour le hall ? (axe)", now - 48 * hour, now + hour, days[:2])
+    votes.cast(jeanne, decided, "c2", now=now)
+    votes.close_vote(committee, decided, now=now)
+    to_ask = votes.create_proposal(
+        committee, "Quel film jeudi ? (axe)", "", change=ChangeKind.QUESTION
+    )
+    votes.move_proposal(committee, to_ask, ProposalStatus.DISCUSSION)
+    return {
+        "open": opened,
+        "voted": voted,
+        "coming": coming,
+        "closed": closed,
+        "ready": ready,
+        "question": question,
+        "decided": decided,
+        "to_ask": to_ask,
+    }
 
 
 def pages_for(role: str, objects) -> list[str]:
@@ -242,6 +282,11 @@ def pages_for(role: str, objects) -> list[str]:
         f"/votes/{objects['coming']}",
         f"/votes/{objects['closed']}",
         f"/votes/{objects['closed']}/ballot?choice=pour",  # refused: the page says why
+        f"/votes/{objects['question']}",
+        f"/votes/{objects['question']}/ballot?choice=c2",
+        f"/votes/{objects['decided']}",
+        f"/charter/minutes/{objects['decided']}",
+        f"/proposals/{objects['decided_proposal']}",
         "/charter/print",
         f"/charter/articles/{objects['article']}",
         f"/charter/minutes/{objects['minutes']}",
@@ -253,7 +298,10 @@ def pages_for(role: str, objects) -> list[str]:
         f"/proposals/{objects['adopted']}",
     ]
     if role in ("committee", "coordinator"):
-        pages += [f"/votes/new?proposal={objects['ready']}"]
+        pages += [
+            f"/votes/new?proposal={objects['ready']}",
+            f"/votes/new?proposal={objects['to_ask']}",
+        ]
     if role == "resident":
         pages += [f"/proposals/{objects['draft']}/edit"]
     if role in ("coordinator", "landlord_admin"):
@@ -341,6 +389,15 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             page.fill("#quorum_percent", "150")
             page.click("#review-vote-settings")
             check(page, None, problems)
+            # A question's choices shown back, then with errors next to the fields.
+            page.goto(f"{server.url}/votes/new?proposal={objects['to_ask']}")
+            page.fill("#choice_1", "Le grand bain")
+            page.fill("#choice_2", "Intouchables")
+            page.click("#review-vote-settings")
+            check(page, None, problems)
+            page.fill("#choice_2", "le grand bain")
+            page.click("#review-vote-settings")
+            check(page, None, problems)
         # Closing one's account with a wrong password: the error shown, nothing closed.
         page.goto(server.url + "/me/close")
         page.fill("#password", "not the password at all")
@@ -406,9 +463,10 @@ def test_the_axe_check_does_report_violations(page):
 
 @pytest.fixture(scope="module")
 def vote_objects(live_app):
-    """A secret and a public vote of Armentières; Odette gave Jeanne her proxy for the
-    secret one, and Karim gave the committee member his for a period; Lucas is counted at
-    the desk of the public one."""
+    """A secret and a public vote of Armentières, and a secret question with several
+    choices; Odette gave Jeanne her proxy for the secret one and the question, and Karim
+    gave the committee member his for a period; Lucas is counted at the desk of the public
+    one."""
     from app.votes import proxies
     from app.votes import services as votes
     from app.votes.models import Channel, Electorate
@@ -435,8 +493,25 @@ def vote_objects(live_app):
                     results_hidden=secret,
                 ),
             )
+        # A secret question with several choices: its desk counts per choice.
+        question = votes.create_proposal(
+            committee, "Quel jour pour le marché ? (axe)", "", change=ChangeKind.QUESTION
+        )
+        made["question"] = votes.create_vote(
+            committee,
+            question,
+            votes.Settings(
+                opens_at=now - dt.timedelta(hours=1),
+                closes_at=now + dt.timedelta(days=5),
+                electorate=Electorate.RESIDENTS,
+                majority=votes.Majority.PLURALITY,
+                labels=("Mardi", "Jeudi après-midi, après la sieste", "Samedi"),
+                options=("c1", "c2", "c3", "abstention"),
+            ),
+        )
         odette, jeanne = member_of("odette.leroy"), member_of("jeanne.martin")
         proxies.give_proxy(odette, jeanne, vote=made["secret"], now=now)
+        proxies.give_proxy(odette, jeanne, vote=made["question"], now=now)
         proxies.give_proxy(
             member_of("karim.haddad"), committee, period=(now, now + dt.timedelta(days=9)), now=now
         )
@@ -449,7 +524,12 @@ def vote_objects(live_app):
             now=now,
         )
         db.session.commit()
-        return {"secret": made["secret"].id, "public": made["public"].id, "odette": odette.id}
+        return {
+            "secret": made["secret"].id,
+            "public": made["public"].id,
+            "question": made["question"].id,
+            "odette": odette.id,
+        }
 
 
 @pytest.mark.parametrize("display", list(DISPLAYS))
@@ -460,6 +540,7 @@ def test_proxy_and_desk_pages(role, lang, display, page, server, vote_objects):
     set_display(page, server, display)
     problems: list[str] = []
     secret, public, odette = vote_objects["secret"], vote_objects["public"], vote_objects["odette"]
+    question = vote_objects["question"]
     page.goto(f"{server.url}/?lang={lang}")
     try:
         for path in [
@@ -468,6 +549,8 @@ def test_proxy_and_desk_pages(role, lang, display, page, server, vote_objects):
             f"/votes/{secret}/proxy/{odette}/ballot?choice=pour",
             f"/votes/{secret}/proxy/{odette}/ballot?choice=nope",
             f"/votes/{secret}/desk",  # the 403 page for a resident
+            f"/votes/{question}/proxy/{odette}",
+            f"/votes/{question}/proxy/{odette}/ballot?choice=c2",
         ]:
             check(page, server.url + path, problems)
         # The give form with its errors shown.
@@ -477,6 +560,7 @@ def test_proxy_and_desk_pages(role, lang, display, page, server, vote_objects):
         check(page, None, problems)
         if role != "resident":
             check(page, f"{server.url}/votes/{public}/desk", problems)
+            check(page, f"{server.url}/votes/{question}/desk", problems)
             if role == "coordinator":
                 check(page, f"{server.url}/residence/contact", problems)
             # The secret desk with a batch that does not add up.

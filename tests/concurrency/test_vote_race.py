@@ -2,6 +2,8 @@
 different answer each time) against a real server (gunicorn, 4 sync workers, on SQLite or
 on PostgreSQL with TEST_DATABASE_URL): the database alone settles it.
 
+Twice: a vote Pour / Contre / Je m'abstiens, and a question with three choices.
+
 Expected: exactly 100 ballots counted (one 303 and one 409 per person, never a 5xx), 100
 participations, and the counters add up to the participation.
 """
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 from app.core.db import utcnow
 from app.core.permissions import Role
 from app.votes import services
-from app.votes.models import Participation, VoteTally
+from app.votes.models import ChangeKind, Participation, VoteTally
 from tests.concurrency.test_booking_race import TIMEOUT, _failure
 from tests.conftest import PASSWORD, csrf_from
 from tests.factories import member
@@ -28,8 +30,11 @@ pytestmark = [pytest.mark.concurrency, pytest.mark.committed]
 VOTERS = 100
 
 
-@pytest.fixture
-def secret_vote(session, create_residence, create_user):
+@pytest.fixture(params=["pour-contre", "question"])
+def secret_vote(request, session, create_residence, create_user):
+    """A secret vote of 100 residents: Pour / Contre / Je m'abstiens, or a question with
+    three choices (its counters, one per choice, rewritten by every ballot the same way).
+    With the three choices each ballot may send: the first, and two others."""
     import datetime as dt
 
     residence = create_residence("Résidence du vote")
@@ -38,7 +43,22 @@ def secret_vote(session, create_residence, create_user):
     for n, username in enumerate(usernames):
         create_user(username, residence=residence, home=f"V{n:03d}")
     now = utcnow()
-    proposal = services.create_proposal(member(committee, residence), "Heures calmes", "22 h")
+    question = request.param == "question"
+    proposal = services.create_proposal(
+        member(committee, residence),
+        "Quel jour pour le marché ?" if question else "Heures calmes",
+        "" if question else "22 h",
+        change=ChangeKind.QUESTION if question else ChangeKind.CREATE,
+    )
+    extra = (
+        {
+            "majority": services.Majority.PLURALITY,
+            "labels": ("Mardi", "Jeudi", "Samedi"),
+            "options": ("c1", "c2", "c3"),
+        }
+        if question
+        else {}
+    )
     vote = services.create_vote(
         member(committee, residence),
         proposal,
@@ -47,14 +67,19 @@ def secret_vote(session, create_residence, create_user):
             closes_at=now + dt.timedelta(days=1),
             electorate=services.Electorate.RESIDENTS,
             secret=True,
+            **extra,
         ),
     )
     vote_id = vote.id
     session.commit()
-    return vote_id, usernames
+    return (
+        vote_id,
+        usernames,
+        (("c1", "c2", "c3") if question else ("pour", "contre", "abstention")),
+    )
 
 
-def _log_in(client, server, username: str, vote_id: int) -> str:
+def _log_in(client, server, username: str, vote_id: int, choice: str) -> str:
     base = server.url
     response = client.get(f"{base}/login", timeout=TIMEOUT)
     response = client.post(
@@ -64,7 +89,7 @@ def _log_in(client, server, username: str, vote_id: int) -> str:
         timeout=TIMEOUT,
     )
     assert response.status_code == 303, _failure(f"login of {username}", response, server)
-    response = client.get(f"{base}/votes/{vote_id}/ballot?choice=pour", timeout=TIMEOUT)
+    response = client.get(f"{base}/votes/{vote_id}/ballot?choice={choice}", timeout=TIMEOUT)
     assert response.status_code == 200, _failure("review step", response, server)
     return csrf_from(response.text)
 
@@ -72,14 +97,14 @@ def _log_in(client, server, username: str, vote_id: int) -> str:
 def test_a_hundred_residents_each_vote_twice_at_once(gunicorn_server, secret_vote, session):
     import requests
 
-    vote_id, usernames = secret_vote
+    vote_id, usernames, (first, *others) = secret_vote
     clients = [requests.Session() for _ in usernames]
     twins = [requests.Session() for _ in usernames]
     try:
         with ThreadPoolExecutor(max_workers=10) as pool:
             tokens = list(
                 pool.map(
-                    lambda pair: _log_in(pair[0], gunicorn_server, pair[1], vote_id),
+                    lambda pair: _log_in(pair[0], gunicorn_server, pair[1], vote_id, first),
                     zip(clients, usernames, strict=True),
                 )
             )
@@ -89,8 +114,8 @@ def test_a_hundred_residents_each_vote_twice_at_once(gunicorn_server, secret_vot
             (session_, tokens[n], choice)
             for n in range(VOTERS)
             for session_, choice in (
-                (clients[n], "pour"),
-                (twins[n], ("contre", "abstention")[n % 2]),
+                (clients[n], first),
+                (twins[n], others[n % 2]),
             )
         ]
         barrier = threading.Barrier(len(sends))

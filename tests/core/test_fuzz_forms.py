@@ -55,6 +55,9 @@ START = ("/", "/rooms", "/rooms/manage", "/activities", "/residents", "/me", "/l
 # Pages not worth browsing: files, feeds, and what changes nothing on a GET.
 NOT_BROWSED = {"static", "rooms.photo", "calendars.personal_feed", "calendars.programme_feed"}
 PAGES_PER_ENDPOINT = 2
+# Endpoints whose form has other fields depending on what it is about: the form with this
+# field is walked too, as a form of its own (a question's vote: its choices).
+VARIANTS = {"votes.new": "choice_1"}
 # Each form gets this many Hypothesis examples (FUZZ_EXAMPLES=200 to hunt longer, locally).
 EXAMPLES_PER_FORM = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 MAX_PAGES = 120
@@ -264,9 +267,12 @@ def _browse(app, client, role, found: dict[str, Form], extra_pages=()):
         for action, enctype, fields in parser.forms:
             action = action or parts.path
             target = _endpoint(app, urlsplit(action).path, "POST")
-            if target is None or target in found:
+            key = target
+            if target in VARIANTS and any(f.name == VARIANTS[target] for f in fields):
+                key = f"{target} ({VARIANTS[target]})"
+            if target is None or key in found:
                 continue
-            found[target] = Form(
+            found[key] = Form(
                 action=action,
                 endpoint=target,
                 role=role,
@@ -441,7 +447,7 @@ def _committee_pages(session):
     from app.core.db import utcnow
     from app.users.models import User
     from app.votes import services as votes
-    from app.votes.models import ProposalStatus
+    from app.votes.models import ChangeKind, Majority, ProposalStatus
     from tests.factories import member
 
     user = session.scalar(sa.select(User).where(User.username == "comite.armentieres"))
@@ -460,6 +466,25 @@ def _committee_pages(session):
             proposal,
             votes.preset("association", opens_at, secret=False, results_hidden=False),
         )
+    # A question with several choices: one in discussion (its vote's form, with the
+    # choices' fields, is linked from /votes), one open now (its desk and review step).
+    for title in ("Quel jour pour le marché ?", "Quelle couleur pour le hall ?"):
+        question = votes.create_proposal(actor, title, "", change=ChangeKind.QUESTION)
+        votes.move_proposal(actor, question, ProposalStatus.DISCUSSION)
+        made.setdefault("to_vote", question)
+    made["question"] = votes.create_vote(
+        actor,
+        question,
+        votes.preset(
+            "association",
+            now - dt.timedelta(hours=1),
+            secret=False,
+            results_hidden=False,
+            majority=Majority.PLURALITY,
+            labels=("Bleu", "Vert"),
+            options=("c1", "c2", "abstention"),
+        ),
+    )
     session.commit()
     return [
         f"/proposals/{draft.id}",
@@ -467,6 +492,9 @@ def _committee_pages(session):
         f"/votes/{made['open'].id}/desk",
         f"/votes/{made['later'].id}",
         f"/votes/{_quiet_vote(session).id}/desk",
+        f"/votes/new?proposal={made['to_vote'].id}",
+        f"/votes/{made['question'].id}/desk",
+        f"/votes/{made['question'].id}/ballot?choice=c2",
     ]
 
 
@@ -524,6 +552,8 @@ def test_every_post_route_has_a_form_the_walker_finds(app, walked):
         f"POST routes no page shows a form for: {sorted(missing)}; add a starting page "
         "or put them in NOT_WALKED with the reason"
     )
+    variants = {f"{endpoint} ({field})" for endpoint, field in VARIANTS.items()}
+    assert variants <= set(found), f"forms not found in their other variant: {variants}"
 
 
 def test_no_form_answers_5xx_nor_leaves_a_file_behind(app, walked, tmp_path):
@@ -593,7 +623,7 @@ def test_no_form_answers_5xx_nor_leaves_a_file_behind(app, walked, tmp_path):
     assert not failures, "\n".join(failures[:20])
     # The walker really reached each form (not a wall of 400s for a bad CSRF token).
     answered = {endpoint for endpoint, status in statuses if status != 400}
-    assert answered >= {e for e in found if not os.environ.get("FUZZ_ONLY")}
+    assert answered >= {f.endpoint for f in found.values() if not os.environ.get("FUZZ_ONLY")}
 
 
 def _fuzz(attempt, form: Form, base, fuzzable: list[Field]) -> None:

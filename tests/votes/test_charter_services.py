@@ -394,6 +394,13 @@ def test_the_demo_charter_the_open_secret_vote_the_closed_one_and_a_discussion(a
     assert "salle commune" in pets.article.text and pets.adoption.vote.adopted
     said = charter.minutes(FR, pets.adoption.vote, now=now)
     assert said.summary.startswith("Adopté : 3 pour, 1 contre, 1 abstention")
+    market = session.scalar(
+        sa.select(Vote).join(Proposal).where(Proposal.title.like("Quel jour pour la sortie%"))
+    )
+    assert market.is_question and market.proposal.article_id is None
+    assert charter.minutes(FR, market, now=now).summary.startswith(
+        "Choix retenu : Jeudi, 3 voix sur 4 ; Mardi 1, Samedi 0 ; 1 abstention ;"
+    )
     (open_vote,) = session.scalars(sa.select(Vote).where(Vote.closed_at.is_(None))).all()
     assert open_vote.secret and open_vote.is_open(now)
     assert now + 3 * 24 * HOUR < open_vote.closes_at < now + 5 * 24 * HOUR
