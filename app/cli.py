@@ -192,6 +192,7 @@ def load_demo_charter(now=None) -> None:
     import datetime as dt
 
     from app.core.db import utcnow
+    from app.core.timeutils import local_today, to_utc
     from app.votes import charter_services as charter
     from app.votes import proxies
     from app.votes import services as votes
@@ -320,7 +321,11 @@ def load_demo_charter(now=None) -> None:
         votes.preset(
             "charte",
             now - 2 * day,
-            closes_at=now + 4 * day,
+            # Four days on, at 6 p.m. local time (a time people remember).
+            closes_at=to_utc(
+                dt.datetime.combine(local_today(residence.tz, now) + 4 * day, dt.time(18)),
+                residence.tz,
+            ),
             electorate=Electorate.RESIDENTS,
             quorum_percent=50,
         ),

@@ -617,7 +617,7 @@ def cast_by_proxy(
     choice too, for a public vote only)."""
     refresh_status(vote, now)
     if not vote.is_open(now):
-        raise VoteNotOpen()
+        raise VoteNotOpen.about(vote, now)
     if principal.residence_id != vote.residence_id:
         raise NoSuchProxy()
     proxy = proxy_for(holder, principal, vote, now)
@@ -813,7 +813,7 @@ def _check_desk(actor: Membership, vote: Vote, channel: Channel, now: dt.datetim
     check_role(actor, Role.COMMITTEE, vote.residence_id)
     refresh_status(vote, now)
     if not vote.is_open(now):
-        raise VoteNotOpen()
+        raise VoteNotOpen.about(vote, now)
     if channel not in DESK_CHANNELS:
         raise DeskRefused(_l("Choisissez : sur papier, ou à main levée."), field="channel")
 

@@ -62,6 +62,13 @@ class VoteNotOpen(Conflict):
         "Ce vote n'est pas ouvert : on ne peut voter qu'entre son ouverture et sa clôture."
     )
 
+    @classmethod
+    def about(cls, vote: Vote, now: dt.datetime) -> VoteNotOpen:
+        """Said plainly: over, or not yet open."""
+        if vote.is_closed(now):
+            return cls(_l("Ce vote est terminé : on ne peut plus voter."))
+        return cls(_l("Ce vote n'est pas encore ouvert : revenez à partir de son ouverture."))
+
 
 class NotInElectorate(VoteRefused):
     default_message = _l("Vous ne faites pas partie des votants de ce vote.")
@@ -401,7 +408,7 @@ def cast(
     desk (paper, show of hands), is not changed online."""
     refresh_status(vote, now)
     if not vote.is_open(now):
-        raise VoteNotOpen()
+        raise VoteNotOpen.about(vote, now)
     if not in_electorate(actor, vote):
         raise NotInElectorate()
     if choice not in vote.option_keys:
@@ -511,7 +518,7 @@ def ballot_of(member: Membership, vote: Vote) -> Ballot | None:
 def check_ballot(actor: Membership, vote: Vote, choice: str, *, now: dt.datetime) -> None:
     """What ``cast`` would refuse, said before the person confirms (the review step)."""
     if not vote.is_open(now):
-        raise VoteNotOpen()
+        raise VoteNotOpen.about(vote, now)
     if not in_electorate(actor, vote):
         raise NotInElectorate()
     if choice not in vote.option_keys:

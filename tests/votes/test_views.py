@@ -129,7 +129,10 @@ def test_refusals_say_why_and_count_nothing(client, auth, make_vote, session):
     committee_only = make_vote("Le budget", electorate=services.Electorate.COMMITTEE)
     auth.login("res.arm")
     response = _post(client, f"/votes/{later.id}/ballot", choice="pour")
-    assert response.status_code == 409 and "n'est pas ouvert" in page(response)
+    assert response.status_code == 409 and "n'est pas encore ouvert" in page(response)
+    over = make_vote("La cour", opens_at=now - 48 * HOUR, closes_at=now - HOUR)
+    response = _post(client, f"/votes/{over.id}/ballot", choice="pour")
+    assert response.status_code == 409 and "Ce vote est terminé" in page(response)
     response = _post(client, f"/votes/{committee_only.id}/ballot", choice="pour")
     assert response.status_code == 422
     assert "Vous ne faites pas partie des votants" in page(response)
