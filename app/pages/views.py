@@ -14,6 +14,7 @@ from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, has_role
 from app.core.timeutils import Period, local_today
 from app.residents import services as residents
+from app.votes import services as votes
 
 bp = Blueprint("pages", __name__)
 
@@ -50,10 +51,26 @@ def healthz():
 def home():
     if has_role(Role.COORDINATOR):
         return coordinator_home()
+    now = utcnow()
+    residence_id = g.residence.id if g.residence else None
+    coming, open_votes = [], []
+    if residence_id is not None:
+        today = local_today(g.residence.tz, now)
+        two_days = Period.days(today, today + dt.timedelta(days=1), g.residence.tz)
+        coming = activities.programme(residence_id, start=two_days.start, end=two_days.end)
+        open_votes = [
+            vote
+            for vote in votes.open_votes(residence_id, now)
+            if votes.in_electorate(g.membership, vote)
+        ]
     return render_template(
         "pages/home.html",
         next_bookings=bookings.upcoming_bookings(g.membership, limit=3),
-        now=utcnow(),
+        activities=coming,
+        places=activities.places_of(coming, g.membership),
+        open_votes=open_votes,
+        voted=votes.voted_in(g.membership, open_votes),
+        now=now,
         sections=SECTIONS,
         section_text=SECTION_TEXT,
         section_endpoints=SECTION_ENDPOINTS,
@@ -68,8 +85,8 @@ FIRST_REQUESTS, FIRST_INVITATIONS = 3, 10
 def coordinator_home():
     """The coordinator's day: the requests to answer, today's and tomorrow's bookings and
     closures, today's and tomorrow's activities with their sign-ups, the watering slots of
-    the next three days that nobody will water, the invitations not used yet. The open
-    votes will be a section of its own, from its domain's service."""
+    the next three days that nobody will water, the open votes, the invitations not used
+    yet."""
     now = utcnow()
     today = local_today(g.residence.tz, now)
     two_days = Period.days(today, today + dt.timedelta(days=1), g.residence.tz)
@@ -90,6 +107,7 @@ def coordinator_home():
         places=activities.places_of(coming),
         today=today,
         empty_slots=activities.empty_soon(g.residence, today, now=now),
+        open_votes=votes.open_votes(g.residence.id, now),
         invitations=invitations,
         first_invitations=first_invitations,
         user=current_user,

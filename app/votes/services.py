@@ -571,6 +571,13 @@ def residence_votes(residence_id: int, *, closed_limit: int = 20) -> list[Vote]:
     return [*current, *closed]
 
 
+def open_votes(residence_id: int, now: dt.datetime) -> list[Vote]:
+    """The residence's votes open at ``now``, the first to close first (one query). One whose
+    closing time has passed is left out, settled or not: nobody can vote in it any more."""
+    votes = db.session.scalars(_current_votes_query(), {"residence_id": residence_id})
+    return sorted((v for v in votes if v.is_open(now)), key=lambda v: v.closes_at)
+
+
 def voted_in(member: Membership | None, votes: list[Vote]) -> set[int]:
     """The ids of ``votes`` in which ``member`` (or their home, in a vote per home) has
     voted: one query."""

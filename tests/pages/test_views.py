@@ -1,4 +1,5 @@
-"""The home page: the coordinator's day, and the residents' home as it was."""
+"""The home page: the coordinator's day, and the residents' home (their next bookings, today's and
+tomorrow's activities, the votes to cast)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from app.activities import services as activities
 from app.core.db import utcnow
 from app.core.timeutils import Period
 from app.extensions import db
 from app.residents import services as residents
 from app.rooms.models import BookingMode
 from app.rooms.services import add_closure
-from tests.conftest import page
+from app.votes import services as votes
+from tests.conftest import Auth, page
 from tests.factories import local_period, member, today_in
+from tests.votes import test_views as vote_tests
+
+make_vote = vote_tests.make_vote
 
 
 def at(day: dt.date, hour: int) -> dt.datetime:
@@ -174,13 +180,69 @@ def test_the_coordinators_home_in_english(client, auth, place, session):
     assert "Today, " in html and "Tomorrow, " in html and "No bookings or closures." in html
 
 
-def test_the_residents_home_stays_as_it_was(client, auth, place):
+def test_the_residents_home_has_no_coordination(client, auth, place):
     auth.login("res.arm")
     html = page(client.get("/"))
     assert "Vos prochaines réservations" in html
-    assert "Bientôt ici : les activités d'aujourd'hui et les votes en cours." in html
     assert "demande à valider" not in html and "invitation en attente" not in html
-    assert "Aujourd'hui, " not in html
+    assert "Aujourd'hui, " not in html and "Bientôt" not in html
+    assert "Pas d'activité aujourd'hui ni demain." in html and "Votes en cours" not in html
+
+
+def test_the_residents_home_shows_the_next_two_days_activities_and_their_place(
+    client, auth, place, create_activity, session
+):
+    arm, people, rooms, today, now = place
+    coordinator = people["arm_coord"]
+    gym = create_activity(arm, by=coordinator, start=at(today + dt.timedelta(days=1), 10))
+    create_activity(
+        arm, by=coordinator, title="Sortie au marché", start=at(today + dt.timedelta(days=1), 8)
+    )
+    create_activity(arm, by=coordinator, title="Jardin", start=at(today + dt.timedelta(days=2), 10))
+    activities.register(member(people["arm_res"], arm), gym, now=utcnow())
+    session.commit()
+    auth.login("res.arm")
+    html = page(client.get("/"))
+    assert "Activités d'aujourd'hui et de demain" in html
+    assert html.index("Sortie au marché") < html.index("Gym douce")
+    assert f'href="/activities/{gym.id}"' in html and "Vous êtes inscrit" in html
+    assert "Jardin" not in html  # the day after tomorrow is for the programme
+    assert "Voir tout le programme" in html
+
+
+def test_the_residents_home_lists_the_open_votes_they_take_part_in(
+    client, auth, make_vote, session
+):
+    hours = dt.timedelta(hours=1)
+    quiet = make_vote("Heures calmes")
+    make_vote("Budget du comité", electorate=votes.Electorate.COMMITTEE)
+    make_vote("Les vélos", opens_at=utcnow() + hours, closes_at=utcnow() + 48 * hours)
+    auth.login("res.arm")
+    html = page(client.get("/"))
+    assert "Votes en cours" in html and f'href="/votes/{quiet.id}"' in html
+    assert "À voter avant le" in html
+    assert "Budget du comité" not in html and "Les vélos" not in html
+
+    client.post(
+        f"/votes/{quiet.id}/ballot", data={"choice": "pour", "csrf_token": Auth(client).csrf()}
+    )
+    html = page(client.get("/"))
+    assert "Vous avez voté" in html and "À voter avant le" not in html
+
+    quiet.closes_at = utcnow() - hours  # over, even if nobody has read it since
+    session.commit()
+    assert "Heures calmes" not in page(client.get("/"))
+
+
+def test_the_coordinators_home_lists_the_open_votes_with_the_voting_desk(
+    coordinator, make_vote, session
+):
+    quiet = make_vote("Heures calmes")
+    make_vote("Budget du comité", electorate=votes.Electorate.COMMITTEE)
+    html = page(coordinator.get("/"))
+    assert "2 votes en cours" in html
+    assert html.index("Heures calmes") < html.index("Budget du comité")
+    assert f'href="/votes/{quiet.id}/desk"' in html and "Clôture le" in html
 
 
 @contextlib.contextmanager

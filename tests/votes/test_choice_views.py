@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -220,6 +221,12 @@ def test_the_result_bars_and_the_minutes_name_the_choices(
     body = page(client.get(f"/votes/{vote.id}"))
     assert "Choix retenu : Jeudi, 2 voix sur 3" in body
     assert "<strong>Mardi</strong>" in body and "<strong>Samedi</strong>" in body
+    # The winning choice's bar is marked, in words too; the others are not.
+    winner = re.search(
+        r'<li class="option-winner">\s*<span class="option-line">(.*?)</li>', body, re.S
+    )
+    assert winner and "<strong>Jeudi</strong>" in winner[1] and "Choix retenu</span>" in winner[1]
+    assert body.count('class="option-winner"') == 1
     listing = page(client.get("/votes"))
     assert "Choix retenu : Jeudi" in listing
     minutes = page(client.get(f"/charter/minutes/{vote.id}"))

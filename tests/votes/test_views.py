@@ -76,6 +76,7 @@ def test_the_page_says_the_settings_before_the_buttons(client, auth, make_vote):
     body = page(client.get(f"/votes/{vote.id}"))
     assert "Pas de bruit la nuit." in body and "Silence de 22 h à 7 h." in body
     assert "Le vote est secret" in body and "Chaque habitant a une voix." in body
+    assert "Comment on vote" in body
     settings_at, buttons_at = body.index("Le vote est secret"), body.index('id="choice-pour"')
     assert settings_at < buttons_at
     assert ">Pour</button>" in body and ">Je m'abstiens</button>" in body
@@ -180,6 +181,7 @@ def test_a_vote_past_its_close_is_closed_when_read_and_shows_its_result(
     body = page(client.get(f"/votes/{vote.id}"))
     assert "Adopté : 1 pour, 0 contre, 0 abstention" in body
     assert "<svg" in body and "1 a voté sur" in body
+    assert "Comment le vote s'est passé" in body and "Comment on vote" not in body
     session.expire_all()
     assert session.get(Vote, vote.id).closed_at is not None
     assert session.get(Vote, vote.id).proposal.status == ProposalStatus.ADOPTED
