@@ -682,7 +682,7 @@ def test_home_page_shows_the_next_three_bookings(resident, rooms, day, session):
     assert f"{words(day)}, de 8 h à 9 h" in html
     assert "de 12 h à 13 h" in html and "de 14 h à 15 h" not in html
     assert f'href="/bookings/{first_id}"' in html
-    assert "Bientôt ici : les activités d'aujourd'hui et les votes en cours." in html
+    assert "Activités d'aujourd'hui et de demain" in html and "Bientôt ici" not in html
 
 
 def test_home_page_without_bookings_invites_to_book(resident, rooms):

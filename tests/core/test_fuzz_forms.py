@@ -422,11 +422,27 @@ def _quiet_vote(session):
 
 def _voter_pages(session):
     """The review steps, reached by a GET form (not a link): Jeanne's own ballot, and the
-    one she casts with Odette's proxy."""
+    one she casts with Odette's proxy; and an activity she has joined (its "leave" form),
+    which the links of her home page (today's activities) may crowd out."""
+    from app.activities.models import Activity, Registration, RegistrationStatus
+    from app.core.db import utcnow
     from app.residences.models import Membership
     from app.users.models import User
 
     vote = _quiet_vote(session)
+    joined = session.scalar(
+        sa.select(Activity.id)
+        .join(Registration, Registration.activity_id == Activity.id)
+        .join(Membership, Membership.id == Registration.membership_id)
+        .join(Membership.user)
+        .where(
+            User.username == "jeanne.martin",
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Activity.starts_at > utcnow(),
+        )
+        .order_by(Activity.starts_at)
+    )
+    assert joined is not None, "the demo has Jeanne registered for an activity to come"
     odette = session.scalar(
         sa.select(Membership)
         .join(Membership.user)
@@ -435,6 +451,7 @@ def _voter_pages(session):
     return [
         f"/votes/{vote.id}/ballot?choice=pour",
         f"/votes/{vote.id}/proxy/{odette.id}/ballot?choice=contre",
+        f"/activities/{joined}",
     ]
 
 
