@@ -61,8 +61,8 @@ test-postgresql: install-test translations browser-deps
 # one uses the database "test"): CI stays under 20 minutes. Each line says its suite.
 test: lint translations browser-deps
 	@set -o pipefail; \
-	( $(BIN)/pytest -p no:cacheprovider 2>&1 | sed -u 's/^/[SQLite] /' ) & sqlite=$$!; \
-	( TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider 2>&1 \
+	( $(BIN)/pytest -p no:cacheprovider --durations=10 2>&1 | sed -u 's/^/[SQLite] /' ) & sqlite=$$!; \
+	( TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider --durations=10 2>&1 \
 		| sed -u 's/^/[PostgreSQL] /' ) & postgresql=$$!; \
 	wait $$sqlite; a=$$?; wait $$postgresql; b=$$?; \
 	echo "make test: SQLite exit $$a, PostgreSQL exit $$b"; \

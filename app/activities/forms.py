@@ -351,3 +351,12 @@ class SeasonForm(FlaskForm):
                 fields[f"hours_{len(hours)}"] = end.name
                 hours.append((start.data, end.data))
         return hours, fields
+
+
+class AssignSlotForm(FlaskForm):
+    """The coordination puts someone on a watering slot (a neighbour without a phone)."""
+
+    person = IdChoiceField(
+        _l("Qui arrosera ?"),
+        validators=[DataRequired(_l("Choisissez la personne dans la liste."))],
+    )

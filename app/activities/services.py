@@ -1551,6 +1551,66 @@ def accept(actor: Membership, slot: WateringSlot, *, now: dt.datetime | None = N
     return slot
 
 
+def assign(
+    actor: Membership,
+    slot: WateringSlot,
+    person: Membership,
+    *,
+    now: dt.datetime | None = None,
+) -> WateringSlot:
+    """The coordination puts ``person`` on a slot nobody will water: a neighbour without a
+    phone who said at the office "je veux bien arroser jeudi matin". A free slot becomes
+    theirs; an offered one is handed over to them, and the one who offered it is told.
+    ``person`` is told too, in "Mes messages" (and by e-mail when they have an address).
+    A slot someone holds and goes to is refused (409): ask them first. Putting the same
+    person twice changes nothing."""
+    check_role(actor, Role.COORDINATOR, slot.residence_id)
+    if not person.is_active or person.residence_id != slot.residence_id:
+        raise NotAllowed()
+    _check_slot(actor, slot, now)
+    db.session.refresh(slot)
+    if slot.holder_id == person.id and not slot.is_offered:
+        return slot
+    previous = None if slot.is_free else slot.holder
+    if previous is None:
+        changed = _change(slot, _free(), holder_id=person.id, offered_at=None)
+    elif slot.is_offered:
+        changed = _change(
+            slot,
+            WateringSlot.holder_id == previous.id,
+            WateringSlot.offered_at.is_not(None),
+            holder_id=person.id,
+            offered_at=None,
+        )
+    else:
+        changed = False
+    if not changed:
+        raise SlotAlreadyTaken()
+    details = f"for user {person.user_id}"
+    if previous is not None and previous.id != person.id:
+        details += f"; from user {previous.user_id}"
+    record("rota.assigned", actor=actor, target=slot, details=details)
+    about = ("activities.garden", {"_anchor": f"slot-{slot.id}"})
+    if previous is not None and previous.id != person.id:
+        messages.send(previous, _replaced_words(slot, person), about=about)
+    messages.send(person, _assigned_words(slot), about=about)
+    return slot
+
+
+def _assigned_words(slot: WateringSlot):
+    def compose(tw):
+        subject = tw.gettext("Arrosage : la coordination vous a inscrit")
+        body = tw.gettext(
+            "C'est noté : vous arrosez le jardin le %(when)s. Si vous ne pouvez finalement "
+            "pas y aller, dites-le à la coordination, ou proposez le créneau sur la page de "
+            "l'arrosage : un voisin pourra le reprendre.",
+            when=_slot_when(tw, slot),
+        )
+        return subject, body + _note_words(tw, slot)
+
+    return compose
+
+
 def _slot_when(tw, slot: WateringSlot) -> str:
     return tw.period(slot.local_start(), slot.local_end())
 

@@ -21,6 +21,7 @@ from app.activities import services
 from app.activities.forms import (
     ActivityForm,
     AnswerForm,
+    AssignSlotForm,
     AttendanceForm,
     CancelActivityForm,
     EditActivityForm,
@@ -737,6 +738,44 @@ def accept_slot(slot_id: int):
 @login_required
 def withdraw_slot(slot_id: int):
     return _tap(slot_id, services.withdraw_offer, _withdrawn)
+
+
+def _assign_page(slot, form):
+    return render_template(
+        "activities/assign_slot.html",
+        slot=slot,
+        form=form,
+        now=utcnow(),
+        when=_slot_words(slot),
+    )
+
+
+@bp.route("/garden/<int:slot_id>/assign", methods=["GET", "POST"])
+@require_role(Role.COORDINATOR)
+def assign_slot(slot_id: int):
+    """The coordinator puts a resident on a slot nobody will water (someone without a
+    phone who said so at the office). They, and whoever had offered it, get a message."""
+    slot = get_in_residence_or_404(WateringSlot, slot_id)
+    form = AssignSlotForm()
+    members = {m.id: m for m in active_members(g.residence.id)}
+    form.person.set_objects(
+        members.values(),
+        lambda m: f"{m.user.full_name} ({m.home.label})" if m.home else m.user.full_name,
+        empty=_("Choisir une personne"),
+    )
+    if not form.is_submitted():
+        return _assign_page(slot, form)
+    return perform(
+        lambda: services.assign(g.membership, slot, members[form.person.data]),
+        form=form,
+        page=lambda _error: _assign_page(slot, form),
+        message=lambda changed: _(
+            "C'est noté : %(name)s arrose le %(when)s. Un message le lui dit.",
+            name=members[form.person.data].user.full_name,
+            when=_slot_words(changed),
+        ),
+        success=lambda changed: url_for("activities.garden", _anchor=f"slot-{changed.id}"),
+    )
 
 
 def _season_page(form):

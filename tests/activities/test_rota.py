@@ -350,3 +350,59 @@ def test_short_names_say_who_without_the_whole_name():
     assert short_name("Marie Dupont") == "Marie D."
     assert short_name("Jean-Pierre de la Fontaine") == "Jean-Pierre F."
     assert short_name("Odette") == "Odette"
+
+
+# -- the coordination puts someone on a slot ------------------------------------------------
+
+
+def test_the_coordination_puts_a_neighbour_on_a_free_slot_who_is_told(session, garden):
+    residence, coord, people = garden
+    marie, _jeanne, _karim = people
+    slot = _season(session, residence, coord, days=1)[0]
+    services.assign(coord, slot, marie)
+    session.commit()
+    assert slot.holder_id == marie.id and not slot.needs_someone
+    (told,) = _messages_of(session, marie)
+    assert told.subject == "Arrosage : la coordination vous a inscrit"
+    assert "C'est noté : vous arrosez le jardin le " in told.body and "Abri" in told.body
+    assigned = session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "rota.assigned"))
+    assert assigned.actor_id == coord.user_id and assigned.details == f"for user {marie.user_id}"
+    # The same person again: nothing changes, nobody is told twice.
+    services.assign(coord, slot, marie)
+    assert len(_messages_of(session, marie)) == 1
+
+
+def test_an_offered_slot_put_on_someone_else_tells_both(session, garden):
+    residence, coord, people = garden
+    marie, jeanne, _karim = people
+    slot = _season(session, residence, coord, days=1)[0]
+    services.claim(marie, slot)
+    services.offer(marie, slot)
+    services.assign(coord, slot, jeanne)
+    session.commit()
+    assert slot.holder_id == jeanne.id and not slot.is_offered
+    (to_marie,) = _messages_of(session, marie)
+    assert to_marie.subject == "Arrosage : Jeanne M. vous remplace"
+    (to_jeanne,) = _messages_of(session, jeanne)
+    assert to_jeanne.subject == "Watering: the coordination has put you down"
+
+
+def test_the_coordination_cannot_put_someone_on_a_held_or_begun_slot(
+    session, garden, create_residence, create_user
+):
+    residence, coord, people = garden
+    marie, jeanne, karim = people
+    held, free = _season(session, residence, coord, days=1)
+    services.claim(marie, held)
+    with pytest.raises(services.SlotAlreadyTaken) as refused:
+        services.assign(coord, held, jeanne)  # Marie goes: ask her first
+    assert refused.value.status_code == 409 and held.holder_id == marie.id
+    with pytest.raises(services.SlotPast):
+        services.assign(coord, free, jeanne, now=_started(free))
+    with pytest.raises(NotAllowed):
+        services.assign(karim, free, jeanne)  # a resident cannot put a neighbour down
+    elsewhere = create_residence("Bézu")
+    stranger = member(create_user("marcel", residence=elsewhere))
+    with pytest.raises(NotAllowed):
+        services.assign(coord, free, stranger)  # not of this residence
+    assert free.is_free and _messages_of(session, jeanne) == []

@@ -231,3 +231,49 @@ def test_the_coordinators_home_warns_of_empty_slots(client, auth, rota, two_resi
     session.commit()
     body = page(client.get("/"))
     assert "Personne pour arroser" not in body and "Arrosage du jardin" in body
+
+
+def test_the_coordinator_puts_a_neighbour_without_a_phone_on_a_slot(
+    client, auth, rota, two_residences, session
+):
+    arm, _bezu, people = two_residences
+    slot = rota[0]
+    auth.login("res.arm")
+    assert "Inscrire un voisin" not in page(client.get("/activities/garden"))
+    assert client.get(f"/activities/garden/{slot.id}/assign").status_code == 403
+    auth.logout()
+
+    auth.login("coord.arm")
+    body = page(client.get("/activities/garden"))
+    assert f'href="/activities/garden/{slot.id}/assign"' in body
+    body = page(client.get(f"/activities/garden/{slot.id}/assign"))
+    assert "Ce créneau est libre." in body and people["arm_res"].full_name in body
+    # No one chosen: said next to the list, nothing changes.
+    response = _post(client, f"/activities/garden/{slot.id}/assign", person="")
+    assert response.status_code == 422
+    assert "Choisissez la personne dans la liste." in page(response)
+    resident = member(people["arm_res"], arm)
+    response = _post(client, f"/activities/garden/{slot.id}/assign", person=str(resident.id))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/activities/garden#slot-{slot.id}"
+    body = page(client.get("/activities/garden"))
+    assert f"C'est noté : {people['arm_res'].full_name} arrose le " in body
+    session.expire_all()
+    assert session.get(WateringSlot, slot.id).holder_id == resident.id
+    told = session.scalars(sa.select(Message).where(Message.membership_id == resident.id)).all()
+    assert [m.subject for m in told] == ["Arrosage : la coordination vous a inscrit"]
+    # Now held: the page says who goes, without the form; a post is refused (409).
+    body = page(client.get(f"/activities/garden/{slot.id}/assign"))
+    assert "arrose à ce créneau" in body and 'id="assign-slot"' not in body
+    committee = member(people["arm_committee"], arm)
+    response = _post(client, f"/activities/garden/{slot.id}/assign", person=str(committee.id))
+    assert response.status_code == 409
+
+
+def test_another_residences_slot_cannot_be_assigned(client, auth, rota, two_residences):
+    _arm, bezu, people = two_residences
+    auth.login("coord.bezu")
+    assert client.get(f"/activities/garden/{rota[0].id}/assign").status_code == 404
+    stranger = member(people["bezu_res"], bezu)
+    response = _post(client, f"/activities/garden/{rota[0].id}/assign", person=str(stranger.id))
+    assert response.status_code == 404

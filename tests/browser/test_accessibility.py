@@ -174,6 +174,7 @@ def objects(live_app):
             "activity": workshop.id,
             "started": singing.id,
             "idea": idea.id,
+            "offered_slot": offered.id,
         }
 
 
@@ -322,6 +323,7 @@ def pages_for(role: str, objects) -> list[str]:
             f"/activities/ideas/{objects['idea']}",
             f"/activities/new?proposal={objects['idea']}",
             "/activities/garden/season",
+            f"/activities/garden/{objects['offered_slot']}/assign",
             f"/residents/{objects['jeanne']}/data",
             f"/residents/{objects['jeanne']}/departure",
             "/residence/contact",
@@ -425,6 +427,10 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             page.uncheck("#morning")
             page.fill("#evening_start", "")
             page.click("#season-button")
+            check(page, None, problems)
+            # Putting nobody on a watering slot: the error shown next to the list.
+            page.goto(f"{server.url}/activities/garden/{objects['offered_slot']}/assign")
+            page.click("#assign-slot")
             check(page, None, problems)
             # Recording a departure without a reason: the error shown, nothing erased.
             page.goto(f"{server.url}/residents/{objects['jeanne']}/departure")
