@@ -445,6 +445,14 @@ def register_cli(app: Flask) -> None:
         done = send_reminders()
         click.echo(f"{done.votes} vote(s) reminded, {done.messages} message(s) left")
 
+    @app.cli.command("rota-reminders")
+    def rota_reminders_command():
+        """Remind each watering turn's holder the day before (run it from cron, every hour
+        or so). Each turn's reminder goes once, even with several servers."""
+        from app.activities.services import remind_holders
+
+        click.echo(f"{remind_holders()} watering reminder(s) left")
+
     @app.cli.command("purge")
     def purge_command():
         """Retention (run it from cron once a day): erase the accounts deactivated for longer

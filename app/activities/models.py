@@ -291,6 +291,8 @@ class WateringSlot(TimestampMixin, db.Model):
     holder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership.id"), index=True)
     offered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    # When the holder was reminded, the day before (set once, by the server that sends it).
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     holder: Mapped[Membership | None] = relationship()
     residence: Mapped[Residence] = relationship()

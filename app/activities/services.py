@@ -38,7 +38,7 @@ from app.activities.models import (
 from app.bookings import services as bookings
 from app.bookings.models import ACTIVE_STATUSES, Booking, Origin, OriginKind
 from app.core.audit import record
-from app.core.db import built_once, utcnow
+from app.core.db import built_once, utcnow, write_lock
 from app.core.errors import Conflict, DomainError, NotAllowed
 from app.core.i18n import lazy_gettext as _l
 from app.core.permissions import Role, check_role
@@ -1606,6 +1606,83 @@ def _assigned_words(slot: WateringSlot):
             "l'arrosage : un voisin pourra le reprendre.",
             when=_slot_when(tw, slot),
         )
+        return subject, body + _note_words(tw, slot)
+
+    return compose
+
+
+REMIND_AHEAD = dt.timedelta(hours=24)  # a turn starting within a day is reminded...
+REMIND_LATE = dt.timedelta(hours=1)  # ...unless it starts within the hour: too late to help
+
+
+def remind_holders(*, now: dt.datetime | None = None) -> int:
+    """The day before their turn, remind each holder that they water the garden (a turn
+    offered to the neighbours and not taken yet is still theirs: said so). Run by cron every
+    hour; each turn's reminder goes once, even with several servers: it is claimed by a
+    conditional UPDATE. A turn taken over after its reminder went is not reminded again
+    (whoever took it over has just said yes). Commits (a job): a turn at a time. Returns
+    how many reminders were left in "Mes messages"."""
+    now = now or utcnow()
+    today = now.date()
+    candidates = db.session.scalars(
+        sa.select(WateringSlot)
+        .options(joinedload(WateringSlot.residence))
+        .where(
+            WateringSlot.holder_id.is_not(None),
+            WateringSlot.reminded_at.is_(None),
+            WateringSlot.day >= today - dt.timedelta(days=1),
+            WateringSlot.day <= today + dt.timedelta(days=2),
+        )
+        .order_by(WateringSlot.day, WateringSlot.starts)
+    ).all()
+    due = [
+        slot.id
+        for slot in candidates
+        if now + REMIND_LATE <= to_utc(slot.local_start(), slot.residence.tz) <= now + REMIND_AHEAD
+    ]
+    db.session.rollback()
+    sent = 0
+    for slot_id in due:
+        write_lock(db.session)
+        claimed = db.session.execute(
+            sa.update(WateringSlot)
+            .where(WateringSlot.id == slot_id, WateringSlot.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        slot = db.session.get(WateringSlot, slot_id, populate_existing=True)
+        if claimed != 1 or slot is None or slot.is_free:
+            db.session.rollback()
+            continue  # another server has sent it, or nobody holds it any more
+        messages.send(
+            slot.holder,
+            _reminder_words(slot),
+            about=("activities.garden", {"_anchor": f"slot-{slot.id}"}),
+        )
+        db.session.commit()
+        sent += 1
+    return sent
+
+
+def _reminder_words(slot: WateringSlot):
+    offered = slot.is_offered
+
+    def compose(tw):
+        when = _slot_when(tw, slot)
+        subject = tw.gettext("Rappel : vous arrosez le jardin le %(when)s", when=when)
+        if offered:
+            body = tw.gettext(
+                "Vous avez proposé ce créneau aux voisins, mais personne ne l'a repris pour "
+                "l'instant : il reste à vous. Si vous ne pouvez vraiment pas y aller, "
+                "prévenez la coordination."
+            )
+        else:
+            body = tw.gettext(
+                "Merci d'arroser le jardin le %(when)s. Si vous ne pouvez pas y aller, "
+                "proposez le créneau sur la page de l'arrosage : un voisin pourra le "
+                "reprendre.",
+                when=when,
+            )
         return subject, body + _note_words(tw, slot)
 
     return compose

@@ -6,6 +6,7 @@ told in their language), slots that have started, and the slots nobody will wate
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from app.core.db import utcnow
 from app.core.errors import NotAllowed
 from app.core.permissions import Role
 from app.core.timeutils import to_utc
+from app.extensions import db
 from app.messages.models import Message
 from tests.factories import member, today_in
 
@@ -406,3 +408,98 @@ def test_the_coordination_cannot_put_someone_on_a_held_or_begun_slot(
     with pytest.raises(NotAllowed):
         services.assign(coord, free, stranger)  # not of this residence
     assert free.is_free and _messages_of(session, jeanne) == []
+
+
+# -- the reminder the day before ------------------------------------------------------------
+
+
+def _starts(slot):
+    return to_utc(slot.local_start(), slot.residence.tz)
+
+
+def test_each_holder_is_reminded_once_the_day_before(session, garden):
+    residence, coord, people = garden
+    marie, jeanne, karim = people
+    morning, evening, free, _free_evening = _season(session, residence, coord, days=2)
+    services.claim(marie, morning)
+    services.claim(jeanne, evening)
+    services.offer(jeanne, evening)  # offered, nobody has taken it: still hers
+    session.commit()
+    # Two days ahead: nothing yet.
+    assert services.remind_holders(now=_starts(morning) - dt.timedelta(hours=30)) == 0
+    # 20 hours before the morning turn, and 9 before the evening one: both reminded.
+    now = _starts(morning) - dt.timedelta(hours=20)
+    assert services.remind_holders(now=now) == 1  # the evening is 31 h away: not yet
+    now = _starts(evening) - dt.timedelta(hours=9)
+    assert services.remind_holders(now=now) == 1
+    (to_marie,) = _messages_of(session, marie)
+    assert to_marie.subject.startswith("Rappel : vous arrosez le jardin le ")
+    assert "de 8 h à 8 h 30" in to_marie.subject.replace("\u00a0", " ")
+    assert "proposez le créneau sur la page de l'arrosage" in to_marie.body
+    assert "Abri" in to_marie.body
+    assert to_marie.target == ("activities.garden", {"_anchor": f"slot-{morning.id}"})
+    (to_jeanne,) = _messages_of(session, jeanne)  # in English, and her offer is said
+    assert to_jeanne.subject.startswith("Reminder: you water the garden on ")
+    assert "nobody has taken it yet: it is still yours" in to_jeanne.body
+    # Run again (cron every hour): nobody is told twice; free turns tell nobody.
+    assert services.remind_holders(now=now + dt.timedelta(hours=1)) == 0
+    assert _messages_of(session, karim) == [] and free.is_free
+
+
+def test_a_turn_taken_within_the_hour_is_not_reminded(session, garden):
+    residence, coord, people = garden
+    slot = _season(session, residence, coord, days=1)[0]
+    services.claim(people[0], slot)
+    session.commit()
+    assert services.remind_holders(now=_starts(slot) - dt.timedelta(minutes=40)) == 0
+    assert _messages_of(session, people[0]) == []
+
+
+def test_the_rota_reminder_command(app, session, garden):
+    residence, coord, people = garden
+    slot = _season(session, residence, coord, days=1)[0]
+    services.claim(people[0], slot)
+    session.commit()
+    if not utcnow() + services.REMIND_LATE <= _starts(slot) <= utcnow() + services.REMIND_AHEAD:
+        pytest.skip("tomorrow morning is not within the next 24 hours at this time of day")
+    result = app.test_cli_runner().invoke(args=["rota-reminders"])
+    assert result.exit_code == 0, result.output
+    assert "1 watering reminder(s) left" in result.output
+    assert len(_messages_of(session, people[0])) == 1
+
+
+@pytest.mark.committed
+def test_two_servers_sending_rota_reminders_at_once_send_each_once(
+    session, create_residence, create_user, other_app
+):
+    residence = create_residence("Armentières")
+    coord = member(create_user("coord", residence=residence, role=Role.COORDINATOR), residence)
+    people = [member(create_user(f"p{n}", residence=residence), residence) for n in range(6)]
+    slots = _season(session, residence, coord, days=3)
+    for slot, person in zip(slots, people, strict=True):
+        services.claim(person, slot)
+    session.commit()
+    now = _starts(slots[0]) - dt.timedelta(hours=12)  # the first two days' turns are due
+    due = sum(
+        1 for s in slots if now + services.REMIND_LATE <= _starts(s) <= now + services.REMIND_AHEAD
+    )
+    first, second = other_app(), other_app()
+    start = threading.Barrier(2)
+    results = []
+
+    def run(server):
+        with server.app_context():
+            try:
+                start.wait()
+                results.append(services.remind_holders(now=now))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(server,)) for server in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 2 and sum(results) == due == 2
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count(Message.id))) == due
