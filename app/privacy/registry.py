@@ -26,7 +26,7 @@ from app.messages.models import Message
 from app.residences.models import Membership
 from app.residents.models import Invitation
 from app.users.models import User
-from app.votes.models import Ballot, Participation, Proposal, Proxy, Vote
+from app.votes.models import Ballot, Participation, Proposal, ProposalComment, Proxy, Vote
 
 
 class Keep(enum.StrEnum):
@@ -454,6 +454,38 @@ def _proposal_line(tw, row: Row) -> str:
     return text
 
 
+def _comments(scope: Scope) -> list[Row]:
+    rows = db.session.execute(
+        sa.select(ProposalComment, Proposal.title)
+        .join(Proposal, Proposal.id == ProposalComment.proposal_id)
+        .where(ProposalComment.author_id.in_(scope.membership_ids))
+        .order_by(ProposalComment.created_at.desc(), ProposalComment.id.desc())
+    )
+    return [
+        {
+            "proposal": title,
+            "text": comment.text,
+            "written_at": comment.created_at,
+            "hidden_reason": comment.hidden_reason if comment.is_hidden else None,
+        }
+        for comment, title in rows
+    ]
+
+
+def _comment_line(tw, row: Row) -> str:
+    text = tw.gettext(
+        "Sur « %(title)s », le %(date)s :",
+        title=row["proposal"],
+        date=tw.date(row["written_at"]),
+    )
+    text += "\n" + row["text"]
+    if row["hidden_reason"] is not None:
+        text += "\n" + tw.gettext(
+            "Masqué par le comité des résidents : %(reason)s", reason=row["hidden_reason"]
+        )
+    return text
+
+
 def _messages(scope: Scope) -> list[Row]:
     messages = db.session.scalars(
         sa.select(Message)
@@ -672,6 +704,18 @@ SECTIONS: tuple[Section, ...] = (
         Keep.ANONYMISED,
         _proposals,
         _proposal_line,
+    ),
+    Section(
+        "comments",
+        _l("Vos commentaires sur les propositions"),
+        _l("Pour que les habitants discutent des propositions avant de voter."),
+        _l(
+            "Les habitants de votre résidence, avec votre nom. Un commentaire masqué par le "
+            "comité n'est plus lu : seule la raison est montrée."
+        ),
+        Keep.ANONYMISED,
+        _comments,
+        _comment_line,
     ),
     Section(
         "messages",

@@ -110,3 +110,19 @@ class MoveForm(FlaskForm):
         ],
         validators=[DataRequired()],
     )
+
+
+class HideCommentForm(FlaskForm):
+    """The committee hides a comment: the reason shows in its place."""
+
+    reason = StringField(
+        _l("Pourquoi le masquer ?"),
+        description=_l(
+            "Par exemple « Propos blessants envers un voisin ». Tout le monde lira cette "
+            "raison à la place du commentaire, et son auteur la recevra dans ses messages."
+        ),
+        validators=[
+            DataRequired(_l("Écrivez pourquoi : l'auteur le lira, et les habitants aussi.")),
+            Length(max=300, message=_l("300 caractères au plus.")),
+        ],
+    )

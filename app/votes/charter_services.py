@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.core.audit import record
 from app.core.db import utcnow, write_lock
 from app.core.errors import Conflict, DomainError, NotAllowed
 from app.core.i18n import lazy_gettext as _l
@@ -76,6 +77,10 @@ class CommentsClosed(Conflict):
 
 class EmptyComment(DomainError):
     default_message = _l("Écrivez votre commentaire.")
+
+
+class NoReason(DomainError):
+    default_message = _l("Écrivez pourquoi : l'auteur le lira, et les habitants aussi.")
 
 
 class VoteNotClosed(Conflict):
@@ -204,6 +209,63 @@ def add_comment(
     )
     db.session.add(comment)
     db.session.flush()
+    return comment
+
+
+def comment_of(proposal: Proposal, comment_id: int) -> ProposalComment | None:
+    """One comment of ``proposal`` (None if it is another proposal's)."""
+    return db.session.scalar(
+        sa.select(ProposalComment).where(
+            ProposalComment.id == comment_id, ProposalComment.proposal_id == proposal.id
+        )
+    )
+
+
+def hide_comment(
+    actor: Membership, comment: ProposalComment, reason: str, *, now: dt.datetime | None = None
+) -> ProposalComment:
+    """The committee (or the coordination) hides a comment that breaks the house's rules of
+    respect. The reason shows in its place, for everyone; its author is told, with the
+    reason; the words are kept but never shown again. Hiding it again changes nothing."""
+    proposal = comment.proposal
+    check_role(actor, Role.COMMITTEE, proposal.residence_id)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise NoReason(field="reason")
+    if comment.is_hidden:
+        return comment
+    changed = db.session.execute(
+        sa.update(ProposalComment)
+        .where(ProposalComment.id == comment.id, ProposalComment.hidden_at.is_(None))
+        .values(hidden_at=now or utcnow(), hidden_by_id=actor.user_id, hidden_reason=reason[:300])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(comment)
+    if not changed:
+        return comment  # someone of the committee was quicker
+    record("proposal.comment_hidden", actor=actor, target=proposal, details=f"comment {comment.id}")
+    if comment.author_id != actor.id and comment.author.is_active:
+        title = proposal.title
+
+        def compose(tw):
+            return (
+                tw.gettext("Votre commentaire a été masqué"),
+                tw.gettext(
+                    "Votre commentaire sur « %(title)s » a été masqué par le comité des "
+                    "résidents. La raison donnée : %(reason)s",
+                    title=title,
+                    reason=comment.hidden_reason,
+                ),
+            )
+
+        messages.send(
+            comment.author,
+            compose,
+            about=(
+                "charter.proposal",
+                {"proposal_id": proposal.id, "_anchor": f"comment-{comment.id}"},
+            ),
+        )
     return comment
 
 

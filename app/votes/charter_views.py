@@ -21,8 +21,21 @@ from app.core.tenancy import get_in_residence_or_404
 from app.core.timewords import request_words
 from app.votes import charter_services as charter
 from app.votes import services
-from app.votes.charter_forms import WITHOUT_ARTICLES, CommentForm, MoveForm, ProposalForm
-from app.votes.models import Article, ChangeKind, Proposal, ProposalStatus, Vote
+from app.votes.charter_forms import (
+    WITHOUT_ARTICLES,
+    CommentForm,
+    HideCommentForm,
+    MoveForm,
+    ProposalForm,
+)
+from app.votes.models import (
+    Article,
+    ChangeKind,
+    Proposal,
+    ProposalComment,
+    ProposalStatus,
+    Vote,
+)
 
 bp = Blueprint("charter", __name__)
 
@@ -205,6 +218,41 @@ def comment(proposal_id: int):
         form=form,
         page=lambda _error: _proposal_page(found, comment_form=form),
         message=_("Votre commentaire est publié."),
+        success=lambda c: url_for(
+            "charter.proposal", proposal_id=found.id, _anchor=f"comment-{c.id}"
+        ),
+    )
+
+
+def _comment_or_404(proposal: Proposal, comment_id: int) -> ProposalComment:
+    comment = charter.comment_of(proposal, comment_id)
+    if comment is None:
+        abort(404)
+    return comment
+
+
+def _hide_page(proposal, comment, form):
+    return render_template(
+        "charter/hide_comment.html", proposal=proposal, comment=comment, form=form
+    )
+
+
+@bp.route("/proposals/<int:proposal_id>/comments/<int:comment_id>/hide", methods=["GET", "POST"])
+@require_role(Role.COMMITTEE)
+def hide_comment(proposal_id: int, comment_id: int):
+    """The committee hides a comment (disrespectful, personal): its reason shows in its
+    place, and its author is told."""
+    found = _proposal_or_404(proposal_id)
+    comment = _comment_or_404(found, comment_id)
+    form = HideCommentForm()
+    if not form.is_submitted():
+        return _hide_page(found, comment, form)
+    return perform(
+        lambda: charter.hide_comment(g.membership, comment, form.reason.data or ""),
+        form=form,
+        fields={"reason": "reason"},
+        page=lambda _error: _hide_page(found, comment, form),
+        message=_("Le commentaire est masqué. Son auteur a reçu un message avec la raison."),
         success=lambda c: url_for(
             "charter.proposal", proposal_id=found.id, _anchor=f"comment-{c.id}"
         ),

@@ -246,8 +246,19 @@ class ProposalComment(db.Model):
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
     text: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Moderation: the committee (or the coordination) hides a comment with a reason, which
+    # is shown in its place; the words are kept (the committee may have to account for
+    # it), never shown again.
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    hidden_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    hidden_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
     author: Mapped[Membership] = relationship()
+    proposal: Mapped[Proposal] = relationship()
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 class VoteReminder(db.Model):

@@ -19,7 +19,7 @@ from app.residences.models import Membership, Residence
 from app.residents import services as residents
 from app.users.models import User
 from app.votes import services as votes
-from app.votes.models import ChangeKind, Proposal, ProposalStatus, Vote
+from app.votes.models import ChangeKind, Proposal, ProposalComment, ProposalStatus, Vote
 from tests.browser.conftest import DISPLAYS, log_in, set_display
 
 AXE_OPTIONS = {
@@ -155,6 +155,11 @@ def objects(live_app):
                 sa.select(Proposal).where(Proposal.residence_id == residence.id)
             )
         }
+        bikes_comment = db.session.scalar(
+            sa.select(ProposalComment.id)
+            .where(ProposalComment.proposal_id == titled["Les vélos dans la cour"].id)
+            .order_by(ProposalComment.id)
+        )
         pets = titled["Les animaux dans la salle commune"]
         pets_vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == pets.id))
         return {
@@ -175,6 +180,7 @@ def objects(live_app):
             "started": singing.id,
             "idea": idea.id,
             "offered_slot": offered.id,
+            "comment": bikes_comment,
         }
 
 
@@ -300,6 +306,7 @@ def pages_for(role: str, objects) -> list[str]:
     ]
     if role in ("committee", "coordinator"):
         pages += [
+            f"/proposals/{objects['discussed']}/comments/{objects['comment']}/hide",
             f"/votes/new?proposal={objects['ready']}",
             f"/votes/new?proposal={objects['to_ask']}",
         ]
@@ -399,6 +406,12 @@ def test_every_page_as_each_role(role, lang, display, page, server, objects):
             check(page, None, problems)
             page.fill("#choice_2", "le grand bain")
             page.click("#review-vote-settings")
+            check(page, None, problems)
+            # Hiding a comment without a reason: the error shown, nothing hidden.
+            page.goto(
+                f"{server.url}/proposals/{objects['discussed']}/comments/{objects['comment']}/hide"
+            )
+            page.click("#hide-comment")
             check(page, None, problems)
         # Closing one's account with a wrong password: the error shown, nothing closed.
         page.goto(server.url + "/me/close")

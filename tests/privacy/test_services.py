@@ -32,6 +32,7 @@ from app.votes.models import (
     Majority,
     Participation,
     Proposal,
+    ProposalComment,
     ProposalStatus,
     Vote,
 )
@@ -107,6 +108,18 @@ def gisele(create_residence, create_user, create_room, create_booking, create_ac
     )
     session.add(proposal)
     session.flush()
+    session.add_all(
+        [
+            ProposalComment(proposal_id=proposal.id, author_id=proposal.author_id, text="Enfin !"),
+            ProposalComment(
+                proposal_id=proposal.id,
+                author_id=proposal.author_id,
+                text="Les jeunes, au lit !",
+                hidden_at=utcnow(),
+                hidden_reason="Propos blessants.",
+            ),
+        ]
+    )
     votes = {}
     for secret in (True, False):
         vote = Vote(
@@ -219,6 +232,9 @@ def test_my_data_covers_every_section_and_never_a_secret_choice(session, gisele)
     assert votes[True]["choice"] is None  # only that she voted
     assert votes[False]["choice"] == "pour"
     assert data["proposals"][0]["title"] == "Pas de bruit après 22 h"
+    comments = {r["text"]: r for r in data["comments"]}
+    assert comments["Enfin !"]["hidden_reason"] is None
+    assert comments["Les jeunes, au lit !"]["hidden_reason"] == "Propos blessants."
     assert len(data["invitations"]) == 1 and "code" not in data["invitations"][0]
     assert any(r["as"] == "target" for r in data["audit"])
     assert any(r["as"] == "actor" for r in data["audit"])

@@ -91,6 +91,34 @@ def test_comments_stay_in_the_residence_and_close_with_the_proposal(
     assert refused.value.status_code == 409
 
 
+def test_the_committee_hides_a_comment_with_a_reason_and_its_author_is_told(
+    session, house, create_user, create_residence
+):
+    residence, coord, committee, people = house
+    proposal = services.create_proposal(people[0], "Heures calmes", "Silence de 22 h à 7 h.")
+    rude = charter.add_comment(people[1], proposal, "Les vieux n'ont qu'à se coucher tôt.")
+    kept = charter.add_comment(people[2], proposal, "23 h en été ?")
+    elsewhere = create_residence("Bézu")
+    other_committee = member(create_user("comite.bezu", residence=elsewhere, role=Role.COMMITTEE))
+    for who in (people[2], other_committee):  # a resident, another residence's committee
+        with pytest.raises(NotAllowed):
+            charter.hide_comment(who, rude, "Blessant")
+    with pytest.raises(charter.NoReason) as refused:
+        charter.hide_comment(committee, rude, "   ")
+    assert refused.value.field == "reason" and not rude.is_hidden
+    charter.hide_comment(committee, rude, "  Propos blessants   envers des voisins. ")
+    assert rude.is_hidden and rude.hidden_reason == "Propos blessants envers des voisins."
+    assert rude.hidden_by_id == committee.user_id and not kept.is_hidden
+    assert rude.text == "Les vieux n'ont qu'à se coucher tôt."  # kept, never shown
+    (told,) = session.scalars(sa.select(Message).where(Message.membership_id == people[1].id)).all()
+    assert told.subject == "Votre commentaire a été masqué"
+    assert "« Heures calmes »" in told.body and "Propos blessants envers des voisins." in told.body
+    # Hidden again, by the coordination this time: nothing changes, nobody is told twice.
+    charter.hide_comment(coord, rude, "Autre raison")
+    assert rude.hidden_reason == "Propos blessants envers des voisins."
+    assert session.scalar(sa.select(sa.func.count(Message.id))) == 1
+
+
 def test_the_author_edits_their_draft_and_nobody_else_and_not_after(session, house):
     residence, coord, committee, people = house
     quiet = _article(session, residence, 1, "Heures calmes", "Silence de 22 h à 7 h.")

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.core.db import utcnow
+from app.votes import charter_services as charter
 from app.votes import services
 from app.votes.models import (
     Article,
@@ -134,6 +135,47 @@ def test_comments_and_the_committees_steps(client, auth, house, session):
     body = page(client.get(url))
     assert "La discussion est close." in body
     assert _post(client, url + "/comments", text="Trop tard").status_code == 409
+
+
+def test_the_committee_hides_a_comment_and_everyone_reads_the_reason(client, auth, house, session):
+    arm, _bezu, people, _quiet = house
+    proposal = _proposal(people, arm)
+    services.move_proposal(
+        member(people["arm_committee"], arm), proposal, ProposalStatus.DISCUSSION
+    )
+    rude = charter.add_comment(member(people["arm_res"], arm), proposal, "Quelle idée stupide.")
+    session.commit()
+    url = f"/proposals/{proposal.id}"
+    hide = f"{url}/comments/{rude.id}/hide"
+    auth.login("res.arm")
+    assert "Masquer ce commentaire" not in page(client.get(url))
+    assert client.get(hide).status_code == 403
+    assert _post(client, hide, reason="x").status_code == 403
+    auth.logout()
+
+    auth.login("comite.arm")
+    assert f'href="{hide}"' in page(client.get(url))
+    body = page(client.get(hide))
+    assert "Quelle idée stupide." in body and "Son auteur reçoit un message" in body
+    response = _post(client, hide, reason="")
+    assert response.status_code == 422 and "Écrivez pourquoi" in page(response)
+    response = _post(client, hide, reason="Propos blessants.")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{url}#comment-{rude.id}"
+    body = page(client.get(url))
+    assert "Le commentaire est masqué." in body  # the flash
+    assert "Quelle idée stupide." not in body
+    assert "masqué par le comité des résidents. La raison donnée : Propos blessants." in body
+    assert "1 commentaire" in body
+    # A comment of another proposal, or an unknown one: not found.
+    other = _proposal(people, arm, title="Autre")
+    session.commit()
+    assert client.get(f"/proposals/{other.id}/comments/{rude.id}/hide").status_code == 404
+    assert client.get(f"{url}/comments/999999/hide").status_code == 404
+    auth.logout()
+
+    auth.login("coord.bezu")  # another residence
+    assert client.get(hide).status_code == 404
 
 
 def test_residents_cannot_move_a_proposal(client, auth, house, session):
