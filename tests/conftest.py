@@ -17,6 +17,7 @@ import hashlib
 import html
 import os
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -210,6 +211,39 @@ class Auth:
 
     def logout(self):
         return self.client.post("/logout", data={"csrf_token": self.csrf()})
+
+
+def in_app(app, function):
+    """``function()`` in ``app``'s context, its session removed after (another server)."""
+    with app.app_context():
+        try:
+            return function()
+        finally:
+            db.session.remove()
+
+
+def at_once(apps, function, timeout: float = 120) -> list:
+    """What several servers running the same job (cron) at the same moment do: ``function``
+    in each app, each in its own thread, released together. Returns the results; an error
+    in any of them fails the test."""
+    start = threading.Barrier(len(apps))
+    results, errors = [], []
+
+    def run(app):
+        try:
+            start.wait()
+            results.append(in_app(app, function))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not errors, errors
+    assert len(results) == len(apps), "a server did not finish in time"
+    return results
 
 
 def csrf_from(html: str) -> str:

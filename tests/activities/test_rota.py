@@ -6,7 +6,6 @@ told in their language), slots that have started, and the slots nobody will wate
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -18,8 +17,8 @@ from app.core.db import utcnow
 from app.core.errors import NotAllowed
 from app.core.permissions import Role
 from app.core.timeutils import to_utc
-from app.extensions import db
 from app.messages.models import Message
+from tests.conftest import at_once
 from tests.factories import member, today_in
 
 MORNING = (dt.time(8), dt.time(8, 30))
@@ -483,23 +482,7 @@ def test_two_servers_sending_rota_reminders_at_once_send_each_once(
     due = sum(
         1 for s in slots if now + services.REMIND_LATE <= _starts(s) <= now + services.REMIND_AHEAD
     )
-    first, second = other_app(), other_app()
-    start = threading.Barrier(2)
-    results = []
-
-    def run(server):
-        with server.app_context():
-            try:
-                start.wait()
-                results.append(services.remind_holders(now=now))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(server,)) for server in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert len(results) == 2 and sum(results) == due == 2
+    results = at_once([other_app(), other_app()], lambda: services.remind_holders(now=now))
+    assert sum(results) == due == 2
     session.expire_all()
     assert session.scalar(sa.select(sa.func.count(Message.id))) == due

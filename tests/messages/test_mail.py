@@ -20,6 +20,7 @@ from app.extensions import db
 from app.messages import services as messages
 from app.messages.models import MailState, Message
 from app.residences.models import Membership
+from tests.conftest import at_once, in_app
 
 pytestmark = pytest.mark.committed
 
@@ -70,14 +71,6 @@ def mail_app(other_app, smtp):
     return _make
 
 
-def _in(app, function):
-    with app.app_context():
-        try:
-            return function()
-        finally:
-            db.session.remove()
-
-
 def test_a_cancellation_goes_by_email_once_in_the_persons_language(
     session, create_residence, create_user, create_activity, mail_app, smtp
 ):
@@ -107,9 +100,9 @@ def test_a_cancellation_goes_by_email_once_in_the_persons_language(
             m.recipient.user.username: m.mail_state for m in db.session.scalars(sa.select(Message))
         }
 
-    assert _in(app, cancel) == {"anna": MailState.PENDING, "paul": None}
-    assert _in(app, messages.deliver_mail) == (1, 0)
-    assert _in(app, messages.deliver_mail) == (0, 0)  # sent once
+    assert in_app(app, cancel) == {"anna": MailState.PENDING, "paul": None}
+    assert in_app(app, messages.deliver_mail) == (1, 0)
+    assert in_app(app, messages.deliver_mail) == (0, 0)  # sent once
     [mail] = inbox.mails
     assert mail.rcpt_tos == ["anna@example.org"]
     text = inbox.texts()[0]
@@ -138,19 +131,8 @@ def test_two_servers_sending_at_once_send_each_message_once(
                 messages.send(membership, lambda tw, n=n: (f"Message {n}", "Bonjour"))
         db.session.commit()
 
-    _in(first, leave_messages)
-    start = threading.Barrier(2)
-    results = []
-
-    def run(app):
-        start.wait()
-        results.append(_in(app, messages.deliver_mail))
-
-    threads = [threading.Thread(target=run, args=(app,)) for app in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    in_app(first, leave_messages)
+    results = at_once([first, second], messages.deliver_mail, timeout=60)
     assert sum(sent for sent, _failed in results) == 2 * len(people)
     assert len(inbox.mails) == 2 * len(people)
     assert sorted(m.rcpt_tos[0] for m in inbox.mails) == sorted(
@@ -174,14 +156,14 @@ def test_a_server_that_does_not_answer_is_tried_again_then_given_up(
         messages.send(membership, lambda tw: ("Bonjour", "Un message"))
         db.session.commit()
 
-    _in(down, leave_message)
+    in_app(down, leave_message)
     for attempt in range(1, messages.MAX_ATTEMPTS + 1):
-        assert _in(down, messages.deliver_mail) == (0, 1)
+        assert in_app(down, messages.deliver_mail) == (0, 1)
         message = session.scalar(sa.select(Message))
         session.refresh(message)
         assert message.mail_attempts == attempt
     assert message.mail_state == MailState.FAILED  # still in "Mes messages"
-    assert _in(down, messages.deliver_mail) == (0, 0)
+    assert in_app(down, messages.deliver_mail) == (0, 0)
 
 
 def test_a_claim_left_by_a_server_that_died_is_taken_again(
@@ -201,10 +183,10 @@ def test_a_claim_left_by_a_server_that_died_is_taken_again(
         db.session.commit()
         return message.id
 
-    message_id = _in(app, claimed_long_ago)
-    assert _in(app, messages.deliver_mail) == (0, 0)  # another server may be sending it
+    message_id = in_app(app, claimed_long_ago)
+    assert in_app(app, messages.deliver_mail) == (0, 0)  # another server may be sending it
     later = utcnow() + messages.CLAIM_EXPIRES
-    assert _in(app, lambda: messages.deliver_mail(now=later)) == (1, 0)
+    assert in_app(app, lambda: messages.deliver_mail(now=later)) == (1, 0)
     assert len(inbox.mails) == 1
     assert session.get(Message, message_id).mail_state == MailState.SENT
 

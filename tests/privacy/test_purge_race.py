@@ -5,27 +5,18 @@ delivery's race), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import sqlalchemy as sa
 
 from app.core.audit import AuditEvent, AuditSummary
 from app.core.db import utcnow
-from app.extensions import db
 from app.privacy import services as privacy
 from app.residences.models import Membership
 from app.users.models import User
+from tests.conftest import at_once, in_app
 
 pytestmark = pytest.mark.committed
-
-
-def _in(app, function):
-    with app.app_context():
-        try:
-            return function()
-        finally:
-            db.session.remove()
 
 
 def test_two_servers_purging_at_once_erase_each_person_and_count_each_entry_once(
@@ -49,22 +40,7 @@ def test_two_servers_purging_at_once_erase_each_person_and_count_each_entry_once
         )
     session.commit()
     first, second = other_app(), other_app()
-    start = threading.Barrier(2)
-    results, errors = [], []
-
-    def run(app):
-        start.wait()
-        try:
-            results.append(_in(app, lambda: privacy.purge(batch=7)))
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(app,)) for app in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert not errors, errors
+    results = at_once([first, second], lambda: privacy.purge(batch=7))
     assert sum(r.erased for r in results) == len(people)
     assert sum(r.audit_entries for r in results) == 60
     session.expire_all()
@@ -80,5 +56,5 @@ def test_two_servers_purging_at_once_erase_each_person_and_count_each_entry_once
         )
     )
     # Once more: nothing left to do.
-    again = _in(first, privacy.purge)
+    again = in_app(first, privacy.purge)
     assert (again.erased, again.audit_entries) == (0, 0)

@@ -5,7 +5,6 @@ and each article's history, the minutes, and the reminders the day before a vote
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +13,6 @@ from app.core.db import utcnow
 from app.core.errors import NotAllowed
 from app.core.permissions import Role
 from app.core.timewords import words
-from app.extensions import db
 from app.messages.models import Message
 from app.votes import charter_services as charter
 from app.votes import services
@@ -26,6 +24,7 @@ from app.votes.models import (
     ProposalStatus,
     VoteReminder,
 )
+from tests.conftest import at_once
 from tests.factories import member
 
 HOUR = dt.timedelta(hours=1)
@@ -375,24 +374,7 @@ def test_two_servers_sending_reminders_at_once_send_each_once(
         proposal = services.create_proposal(people[n], f"Règle {n}", "Texte.")
         _vote(committee, proposal, now, electorate=Electorate.RESIDENTS, closes_at=now + 3 * HOUR)
     session.commit()
-    first, second = other_app(), other_app()
-    start = threading.Barrier(2)
-    results = []
-
-    def run(server):
-        with server.app_context():
-            try:
-                start.wait()
-                results.append(charter.send_reminders(now=now))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(server,)) for server in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert len(results) == 2
+    results = at_once([other_app(), other_app()], lambda: charter.send_reminders(now=now))
     assert sum(r.votes for r in results) == 3
     assert sum(r.messages for r in results) == 3 * 21
     session.expire_all()
