@@ -58,13 +58,19 @@ test-postgresql: install-test translations browser-deps
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider
 
 # Both suites at once (each has its own files, ports and Redis keys; only the PostgreSQL
-# one uses the database "test"): CI stays under 20 minutes. Each line says its suite.
+# one uses the database "test"): CI stays under 20 minutes. Each line says its suite; the
+# last lines repeat the failed tests of each suite, so that the tail of the log names them.
 test: lint translations browser-deps
-	@set -o pipefail; \
-	( $(BIN)/pytest -p no:cacheprovider --durations=10 2>&1 | sed -u 's/^/[SQLite] /' ) & sqlite=$$!; \
-	( TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider --durations=10 2>&1 \
-		| sed -u 's/^/[PostgreSQL] /' ) & postgresql=$$!; \
+	@set -o pipefail; logs=$$(mktemp -d); \
+	( $(BIN)/pytest -p no:cacheprovider -rfE --durations=10 2>&1 | tee $$logs/sqlite.log \
+		| sed -u 's/^/[SQLite] /' ) & sqlite=$$!; \
+	( TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -p no:cacheprovider -rfE --durations=10 2>&1 \
+		| tee $$logs/postgresql.log | sed -u 's/^/[PostgreSQL] /' ) & postgresql=$$!; \
 	wait $$sqlite; a=$$?; wait $$postgresql; b=$$?; \
+	for suite in sqlite postgresql; do \
+		grep -E '^(FAILED|ERROR) ' $$logs/$$suite.log | cut -c1-300 | sed "s/^/make test: $$suite: /"; \
+	done; \
+	rm -rf $$logs; \
 	echo "make test: SQLite exit $$a, PostgreSQL exit $$b"; \
 	[ $$a = 0 ] && [ $$b = 0 ]
 
