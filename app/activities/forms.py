@@ -360,3 +360,14 @@ class AssignSlotForm(FlaskForm):
         _l("Qui arrosera ?"),
         validators=[DataRequired(_l("Choisissez la personne dans la liste."))],
     )
+
+
+class RemoveSlotForm(FlaskForm):
+    """The coordination takes a watering slot off the rota; the reason is told to whoever
+    held it."""
+
+    reason = StringField(
+        _l("Raison, dite à la personne qui l'avait pris (facultatif)"),
+        description=_l("Par exemple « pluie annoncée » ou « jardin fermé pour travaux »."),
+        validators=[Optional(), Length(max=200, message=_l("200 caractères au plus."))],
+    )

@@ -1320,6 +1320,10 @@ class NotOffered(Conflict):
     )
 
 
+class SlotGone(Conflict):
+    default_message = _l("La coordination vient de retirer ce créneau de l'arrosage.")
+
+
 class OwnSlot(RotaRefused):
     default_message = _l("C'est votre créneau : touchez « Finalement, j'y vais ».")
 
@@ -1435,6 +1439,16 @@ def _free():
     return sa.or_(WateringSlot.holder_id.is_(None), WateringSlot.holder_id.in_(gone))
 
 
+def _fresh(slot: WateringSlot) -> WateringSlot:
+    """The slot read again from the database; ``SlotGone`` (409) if the coordination has
+    removed it since the page was loaded."""
+    try:
+        db.session.refresh(slot)
+    except sa.exc.InvalidRequestError:  # deleted: "could not refresh", "has been deleted"
+        raise SlotGone() from None
+    return slot
+
+
 def _change(slot: WateringSlot, *conditions, **values) -> bool:
     """One conditional UPDATE of the slot: True if the row still matched ``conditions``
     (nobody changed it first), then the slot is read afresh either way."""
@@ -1444,11 +1458,12 @@ def _change(slot: WateringSlot, *conditions, **values) -> bool:
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(slot)
+    _fresh(slot)
     return changed == 1
 
 
 def _check_slot(actor: Membership, slot: WateringSlot, now: dt.datetime | None) -> dt.datetime:
+    _fresh(slot)
     check_role(actor, Role.RESIDENT, slot.residence_id)
     now = now or utcnow()
     if slot.has_started(now):
@@ -1524,7 +1539,6 @@ def accept(actor: Membership, slot: WateringSlot, *, now: dt.datetime | None = N
     If the slot was given back meanwhile, it is simply taken; if the offer was withdrawn or
     someone was quicker, it is said (409)."""
     _check_slot(actor, slot, now)
-    db.session.refresh(slot)
     if slot.is_free:
         return claim(actor, slot, now=now)
     if slot.holder_id == actor.id:
@@ -1564,11 +1578,11 @@ def assign(
     ``person`` is told too, in "Mes messages" (and by e-mail when they have an address).
     A slot someone holds and goes to is refused (409): ask them first. Putting the same
     person twice changes nothing."""
+    _fresh(slot)
     check_role(actor, Role.COORDINATOR, slot.residence_id)
     if not person.is_active or person.residence_id != slot.residence_id:
         raise NotAllowed()
     _check_slot(actor, slot, now)
-    db.session.refresh(slot)
     if slot.holder_id == person.id and not slot.is_offered:
         return slot
     previous = None if slot.is_free else slot.holder
@@ -1607,6 +1621,61 @@ def _assigned_words(slot: WateringSlot):
             when=_slot_when(tw, slot),
         )
         return subject, body + _note_words(tw, slot)
+
+    return compose
+
+
+def remove_slot(
+    actor: Membership,
+    slot: WateringSlot,
+    *,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Membership | None:
+    """The coordination takes a slot off the rota: rain is forecast, the garden is closed
+    for works, or it was made by mistake. Whoever held it (offered or not) is told, with
+    the reason when one is given; returns them (None for a free slot). A slot that has
+    started is refused (422); one removed meanwhile is said so (409). The row is locked
+    first, so that a neighbour taking it at the same moment is either told or refused."""
+    check_role(actor, Role.COORDINATOR, _fresh(slot).residence_id)
+    if (
+        db.session.execute(
+            sa.select(WateringSlot.id).where(WateringSlot.id == slot.id).with_for_update()
+        ).first()
+        is None
+    ):
+        raise SlotGone()
+    _fresh(slot)  # as it is now that nobody else can change it
+    if slot.has_started(now or utcnow()):
+        raise SlotPast()
+    holder = None if slot.is_free else slot.holder
+    reason = " ".join(reason.split())[:200]
+    details = f"{slot.day.isoformat()} {slot.starts.isoformat('minutes')}"
+    if holder is not None:
+        details += f"; held by user {holder.user_id}"
+    record("rota.removed", actor=actor, target=slot, details=details)
+    if holder is not None:
+        messages.send(holder, _removed_words(slot, reason), about=("activities.garden", {}))
+    db.session.execute(
+        sa.delete(WateringSlot)
+        .where(WateringSlot.id == slot.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expunge(slot)
+    return holder
+
+
+def _removed_words(slot: WateringSlot, reason: str):
+    def compose(tw):
+        subject = tw.gettext("Arrosage : votre créneau est annulé")
+        body = tw.gettext(
+            "La coordination a retiré le créneau d'arrosage du %(when)s : vous n'avez pas à "
+            "y aller. Merci de l'avoir pris !",
+            when=_slot_when(tw, slot),
+        )
+        if reason:
+            body += " " + tw.gettext("La raison : %(reason)s", reason=reason)
+        return subject, body
 
     return compose
 

@@ -29,6 +29,7 @@ from app.activities.forms import (
     PlacesForm,
     PostponeForm,
     ProposalForm,
+    RemoveSlotForm,
     SeasonForm,
 )
 from app.activities.models import (
@@ -623,7 +624,7 @@ def attendance():
 GARDEN_BLOCKS = ["slot_row", "rota_warning", "live_status"]
 
 
-def _garden_page(*, row=None, status_message=None):
+def _garden_page(*, row=None, gone=None, status_message=None):
     """The next two weeks of watering slots, a day at a time, and for the coordinator the
     slots nobody will water in the next three days. For an htmx tap: the slot's line, the
     coordinator's warning and the announcement."""
@@ -634,6 +635,7 @@ def _garden_page(*, row=None, status_message=None):
         "today": today,
         "member": g.membership,
         "row": row,
+        "gone": gone,
         "status_message": status_message,
         "empty": (
             services.empty_soon(g.residence, today, now=now) if has_role(Role.COORDINATOR) else None
@@ -693,7 +695,8 @@ def _accepted(slot) -> str:
 def _tap(slot_id: int, service, said):
     """One tap on a slot's line. Without JavaScript: 303 back to the line (the message is
     flashed); with htmx: the line again (the focus stays on its button), the coordinator's
-    warning and the announcement. A refusal (taken, begun) answers 409/422 and says why."""
+    warning and the announcement. A refusal (taken, begun) answers 409/422 and says why;
+    a slot the coordination has just removed is said so in place of its line."""
     slot = get_in_residence_or_404(WateringSlot, slot_id)
 
     def done(changed):
@@ -701,10 +704,15 @@ def _tap(slot_id: int, service, said):
             return _garden_page(row=changed, status_message=said(changed))
         return url_for("activities.garden", _anchor=f"slot-{slot.id}")
 
+    def refused(error):
+        if isinstance(error, services.SlotGone):
+            return _garden_page(gone=slot_id)
+        return _garden_page(row=slot)
+
     return perform(
         lambda: service(g.membership, slot),
         form=EmptyForm(),
-        page=lambda _error: _garden_page(row=slot),
+        page=refused,
         message=lambda changed: None if is_partial() else said(changed),
         success=done,
     )
@@ -775,6 +783,46 @@ def assign_slot(slot_id: int):
             when=_slot_words(changed),
         ),
         success=lambda changed: url_for("activities.garden", _anchor=f"slot-{changed.id}"),
+    )
+
+
+def _remove_page(slot, form, when):
+    return render_template(
+        "activities/remove_slot.html", slot=slot, form=form, now=utcnow(), when=when
+    )
+
+
+@bp.route("/garden/<int:slot_id>/remove", methods=["GET", "POST"])
+@require_role(Role.COORDINATOR)
+def remove_slot(slot_id: int):
+    """The coordinator takes a slot off the rota (rain, works, a mistake); whoever held it
+    gets a message with the reason. The page says so before the button."""
+    slot = get_in_residence_or_404(WateringSlot, slot_id)
+    form = RemoveSlotForm()
+    when = _slot_words(slot)
+    if not form.is_submitted():
+        return _remove_page(slot, form, when)
+
+    def said(holder) -> str:
+        if holder is None:
+            return _("C'est noté : le créneau du %(when)s est retiré.", when=when)
+        return _(
+            "C'est noté : le créneau du %(when)s est retiré. %(name)s a reçu un message.",
+            when=when,
+            name=holder.user.full_name,
+        )
+
+    def refused(error):
+        if isinstance(error, services.SlotGone):
+            abort(404)
+        return _remove_page(slot, form, when)
+
+    return perform(
+        lambda: services.remove_slot(g.membership, slot, reason=form.reason.data or ""),
+        form=form,
+        page=refused,
+        message=said,
+        success=lambda _holder: url_for("activities.garden"),
     )
 
 

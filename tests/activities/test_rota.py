@@ -409,6 +409,82 @@ def test_the_coordination_cannot_put_someone_on_a_held_or_begun_slot(
     assert free.is_free and _messages_of(session, jeanne) == []
 
 
+# -- the coordination removes a slot ---------------------------------------------------------
+
+
+def _gone(session, slot_id) -> bool:
+    return session.get(WateringSlot, slot_id) is None
+
+
+def test_a_removed_slot_is_gone_and_its_holder_is_told_with_the_reason(session, garden):
+    residence, coord, people = garden
+    marie, jeanne, _karim = people
+    held, free, offered = _season(session, residence, coord, days=2)[:3]
+    services.claim(marie, held)
+    services.claim(jeanne, offered)
+    services.offer(jeanne, offered)
+    ids = held.id, free.id, offered.id
+    assert services.remove_slot(coord, held, reason="  Pluie   annoncée ") == marie
+    assert services.remove_slot(coord, free) is None
+    assert services.remove_slot(coord, offered) == jeanne  # offered, not taken: still hers
+    session.commit()
+    assert all(_gone(session, slot_id) for slot_id in ids)
+    (to_marie,) = _messages_of(session, marie)
+    assert to_marie.subject == "Arrosage : votre créneau est annulé"
+    assert "vous n'avez pas à y aller" in to_marie.body
+    assert to_marie.body.endswith("La raison : Pluie annoncée")
+    (to_jeanne,) = _messages_of(session, jeanne)  # in English, and without a reason
+    assert to_jeanne.subject == "Watering: your turn is cancelled"
+    assert "reason" not in to_jeanne.body
+    removed = session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "rota.removed").order_by(AuditEvent.id)
+    ).all()
+    assert len(removed) == 3 and f"held by user {marie.user_id}" in removed[0].details
+    assert removed[0].actor_id == coord.user_id
+
+
+def test_only_the_coordination_removes_a_slot_and_not_once_begun(session, garden):
+    residence, coord, people = garden
+    marie, _jeanne, karim = people
+    slot = _season(session, residence, coord, days=1)[0]
+    services.claim(marie, slot)
+    with pytest.raises(NotAllowed):
+        services.remove_slot(karim, slot)
+    with pytest.raises(services.SlotPast):
+        services.remove_slot(coord, slot, now=_started(slot))
+    session.commit()
+    assert not _gone(session, slot.id) and slot.holder_id == marie.id
+    assert _messages_of(session, marie) == []
+
+
+def test_a_tap_on_a_slot_removed_meanwhile_is_told_not_an_error(session, garden):
+    """The page was loaded before the coordination removed the slot: every tap on it, and
+    the coordination's own forms, say it is gone (409), never a server error."""
+    residence, coord, people = garden
+    marie, jeanne, _karim = people
+    slots = _season(session, residence, coord, days=2)
+    services.claim(jeanne, slots[1])
+    services.offer(jeanne, slots[1])
+    session.commit()
+    for slot in slots[:2]:
+        session.execute(
+            sa.delete(WateringSlot)
+            .where(WateringSlot.id == slot.id)
+            .execution_options(synchronize_session=False)
+        )
+    for tap in (services.claim, services.release, services.offer, services.accept):
+        with pytest.raises(services.SlotGone) as told:
+            tap(marie, slots[0])
+        assert told.value.status_code == 409
+    with pytest.raises(services.SlotGone):
+        services.withdraw_offer(jeanne, slots[1])
+    with pytest.raises(services.SlotGone):
+        services.assign(coord, slots[0], marie)
+    with pytest.raises(services.SlotGone):
+        services.remove_slot(coord, slots[1])
+    assert _messages_of(session, marie) == _messages_of(session, jeanne) == []
+
+
 # -- the reminder the day before ------------------------------------------------------------
 
 

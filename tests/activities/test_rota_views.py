@@ -277,3 +277,79 @@ def test_another_residences_slot_cannot_be_assigned(client, auth, rota, two_resi
     stranger = member(people["bezu_res"], bezu)
     response = _post(client, f"/activities/garden/{rota[0].id}/assign", person=str(stranger.id))
     assert response.status_code == 404
+
+
+def test_the_coordinator_removes_a_slot_and_its_holder_is_told(
+    client, auth, rota, two_residences, session
+):
+    arm, _bezu, people = two_residences
+    held, free = rota
+    resident = member(people["arm_res"], arm)
+    services.claim(resident, held)
+    session.commit()
+    auth.login("res.arm")
+    assert "Retirer ce créneau" not in page(client.get("/activities/garden"))
+    assert client.get(f"/activities/garden/{held.id}/remove").status_code == 403
+    assert _post(client, f"/activities/garden/{held.id}/remove").status_code == 403
+    auth.logout()
+
+    auth.login("coord.arm")
+    body = page(client.get("/activities/garden"))
+    assert f'href="/activities/garden/{held.id}/remove"' in body
+    # The consequence is said before the button: who is told, with the reason.
+    body = page(client.get(f"/activities/garden/{held.id}/remove"))
+    name = people["arm_res"].full_name.split()[0]
+    assert "Le créneau disparaît de l'arrosage" in body and "un message lui dira" in body
+    assert name in body and 'id="reason"' in body and 'id="remove-slot"' in body
+    response = _post(client, f"/activities/garden/{held.id}/remove", reason="x" * 201)
+    assert response.status_code == 422 and "200 caractères au plus." in page(response)
+    response = _post(client, f"/activities/garden/{held.id}/remove", reason="Pluie annoncée")
+    assert response.status_code == 303 and response.headers["Location"] == "/activities/garden"
+    body = page(client.get("/activities/garden"))
+    assert f"{people['arm_res'].full_name} a reçu un message." in body
+    assert f'id="slot-{held.id}"' not in body and f'id="slot-{free.id}"' in body
+    session.expire_all()
+    assert session.get(WateringSlot, held.id) is None
+    (told,) = session.scalars(sa.select(Message).where(Message.membership_id == resident.id))
+    assert told.subject == "Arrosage : votre créneau est annulé" and "Pluie annoncée" in told.body
+    # A free one: nobody to tell, no reason asked.
+    body = page(client.get(f"/activities/garden/{free.id}/remove"))
+    assert "personne n'est prévenu" in body and 'id="reason"' not in body
+    assert _post(client, f"/activities/garden/{free.id}/remove").status_code == 303
+    assert "est retiré." in page(client.get("/activities/garden"))
+    # Gone: its pages are not found any more.
+    assert client.get(f"/activities/garden/{free.id}/remove").status_code == 404
+
+
+def test_another_residences_slot_cannot_be_removed(client, auth, rota):
+    auth.login("coord.bezu")
+    assert client.get(f"/activities/garden/{rota[0].id}/remove").status_code == 404
+    assert _post(client, f"/activities/garden/{rota[0].id}/remove").status_code == 404
+
+
+def test_a_tap_on_a_slot_removed_meanwhile_says_so(client, auth, rota, monkeypatch):
+    """The resident's page was loaded before the coordination removed the slot: the tap
+    answers 409 and says so; with htmx the line says it is gone (no 5xx either way)."""
+    claim = services.claim
+
+    def removed_just_before(actor, slot, **kw):
+        from app.extensions import db
+
+        db.session.execute(
+            sa.delete(WateringSlot)
+            .where(WateringSlot.id == slot.id)
+            .execution_options(synchronize_session=False)
+        )
+        return claim(actor, slot, **kw)
+
+    monkeypatch.setattr(services, "claim", removed_just_before)
+    auth.login("res.arm")
+    response = _post(client, f"/activities/garden/{rota[0].id}/claim")
+    assert response.status_code == 409
+    assert "La coordination vient de retirer ce créneau" in page(response)
+    response = _post(client, f"/activities/garden/{rota[1].id}/claim", headers=HTMX)
+    assert response.status_code == 409
+    body = page(response)
+    assert body.lstrip().startswith(f'<li id="slot-{rota[1].id}" class="rota-slot rota-gone"')
+    assert "Ce créneau a été retiré de l'arrosage." in body and "autofocus" in body
+    assert '<div id="live-status" hx-swap-oob="innerHTML">La coordination vient de' in body

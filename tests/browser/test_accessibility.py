@@ -344,6 +344,7 @@ def pages_for(role: str, objects) -> list[str]:
             f"/activities/new?proposal={objects['idea']}",
             "/activities/garden/season",
             f"/activities/garden/{objects['offered_slot']}/assign",
+            f"/activities/garden/{objects['offered_slot']}/remove",
             f"/residents/{objects['jeanne']}/data",
             f"/residents/{objects['jeanne']}/departure",
             "/residence/contact",
