@@ -39,6 +39,17 @@ if not os.path.exists(CHROMIUM):
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
+def _patient_expect() -> None:
+    """``expect()`` waits 5 s by default; CI runs both suites at once on two CPUs, where an
+    htmx answer can take longer. A passing check does not wait any longer for it."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+
+
+_patient_expect()
+
+
 def buffered(wsgi_app):
     """Read each response whole and close it, so that a request the browser abandons
     (a favicon fetch cut short by a navigation) leaves no file open behind it."""
@@ -115,7 +126,7 @@ def context_factory(browser):
     def _make(**kw):
         options = {"viewport": VIEWPORT, "has_touch": True, "locale": "fr-FR", **kw}
         context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # a busy CI machine runs two suites at once
         contexts.append(context)
         return context
 

@@ -24,7 +24,7 @@ from app.config import TEST_CONFIG
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 SECRET_KEY = "concurrency-tests-secret-key"
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 90  # four workers importing the app on a busy CI machine
 LISTENING = re.compile(r"Listening at: (http://\S+)")
 
 
