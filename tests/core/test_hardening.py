@@ -181,3 +181,28 @@ def test_an_open_day_without_closing_time_is_explained(client, auth, setup):
 def test_a_nul_character_is_refused_not_crashing(client, auth, setup):
     auth.login("coord.arm")
     assert client.get("/residents?q=a%00b").status_code == 400
+
+
+def test_servers_starting_at_once_share_one_whole_secret_key(tmp_path, monkeypatch):
+    """Without SECRET_KEY (a first `make run`, gunicorn's workers, two test runs), the
+    key kept in the instance folder is made once: everyone reads the same whole key."""
+    import threading
+
+    from app.config import _secret_key
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    start = threading.Barrier(8)
+    keys = []
+
+    def read():
+        start.wait()
+        keys.append(_secret_key(str(tmp_path)))
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(keys) == 8 and len(set(keys)) == 1 and len(keys[0]) == 64
+    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]  # no draft left
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
