@@ -244,29 +244,68 @@ def hide_comment(
     if not changed:
         return comment  # someone of the committee was quicker
     record("proposal.comment_hidden", actor=actor, target=proposal, details=f"comment {comment.id}")
-    if comment.author_id != actor.id and comment.author.is_active:
-        title = proposal.title
+    title = proposal.title
 
-        def compose(tw):
-            return (
-                tw.gettext("Votre commentaire a été masqué"),
-                tw.gettext(
-                    "Votre commentaire sur « %(title)s » a été masqué par le comité des "
-                    "résidents. La raison donnée : %(reason)s",
-                    title=title,
-                    reason=comment.hidden_reason,
-                ),
-            )
-
-        messages.send(
-            comment.author,
-            compose,
-            about=(
-                "charter.proposal",
-                {"proposal_id": proposal.id, "_anchor": f"comment-{comment.id}"},
+    def compose(tw):
+        return (
+            tw.gettext("Votre commentaire a été masqué"),
+            tw.gettext(
+                "Votre commentaire sur « %(title)s » a été masqué par le comité des "
+                "résidents. La raison donnée : %(reason)s",
+                title=title,
+                reason=comment.hidden_reason,
             ),
         )
+
+    _tell_author(actor, comment, compose)
     return comment
+
+
+def show_comment(actor: Membership, comment: ProposalComment) -> ProposalComment:
+    """The committee (or the coordination) shows again a comment it had hidden: by
+    mistake, or after talking it over with its author. Everyone reads it again, the reason
+    goes, and its author is told. Showing a comment already shown changes nothing."""
+    proposal = comment.proposal
+    check_role(actor, Role.COMMITTEE, proposal.residence_id)
+    changed = db.session.execute(
+        sa.update(ProposalComment)
+        .where(ProposalComment.id == comment.id, ProposalComment.hidden_at.is_not(None))
+        .values(hidden_at=None, hidden_by_id=None, hidden_reason="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(comment)
+    if not changed:
+        return comment
+    record("proposal.comment_shown", actor=actor, target=proposal, details=f"comment {comment.id}")
+    title = proposal.title
+
+    def compose(tw):
+        return (
+            tw.gettext("Votre commentaire est de nouveau visible"),
+            tw.gettext(
+                "Votre commentaire sur « %(title)s » est de nouveau visible : le comité "
+                "des résidents l'a rétabli.",
+                title=title,
+            ),
+        )
+
+    _tell_author(actor, comment, compose)
+    return comment
+
+
+def _tell_author(actor: Membership, comment: ProposalComment, compose) -> None:
+    """A message to the comment's author about what the committee did with it (unless they
+    did it themselves, or have left)."""
+    if comment.author_id == actor.id or not comment.author.is_active:
+        return
+    messages.send(
+        comment.author,
+        compose,
+        about=(
+            "charter.proposal",
+            {"proposal_id": comment.proposal_id, "_anchor": f"comment-{comment.id}"},
+        ),
+    )
 
 
 def comments_of(proposal: Proposal) -> list[ProposalComment]:

@@ -13,7 +13,7 @@ from flask_login import login_required
 
 from app.core.actions import perform
 from app.core.db import utcnow
-from app.core.forms import parse_id
+from app.core.forms import EmptyForm, parse_id
 from app.core.htmx import render_page_or_block
 from app.core.i18n import gettext as _
 from app.core.permissions import Role, ensure, require_role
@@ -253,6 +253,23 @@ def hide_comment(proposal_id: int, comment_id: int):
         fields={"reason": "reason"},
         page=lambda _error: _hide_page(found, comment, form),
         message=_("Le commentaire est masqué. Son auteur a reçu un message avec la raison."),
+        success=lambda c: url_for(
+            "charter.proposal", proposal_id=found.id, _anchor=f"comment-{c.id}"
+        ),
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/comments/<int:comment_id>/show")
+@require_role(Role.COMMITTEE)
+def show_comment(proposal_id: int, comment_id: int):
+    """The committee shows again a comment it had hidden; its author is told."""
+    found = _proposal_or_404(proposal_id)
+    comment = _comment_or_404(found, comment_id)
+    return perform(
+        lambda: charter.show_comment(g.membership, comment),
+        form=EmptyForm(),
+        page=lambda _error: _proposal_page(found),
+        message=_("Le commentaire est de nouveau visible. Son auteur a reçu un message."),
         success=lambda c: url_for(
             "charter.proposal", proposal_id=found.id, _anchor=f"comment-{c.id}"
         ),

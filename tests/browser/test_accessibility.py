@@ -19,6 +19,7 @@ from app.extensions import db
 from app.residences.models import Membership, Residence
 from app.residents import services as residents
 from app.users.models import User
+from app.votes import charter_services as charter
 from app.votes import services as votes
 from app.votes.models import ChangeKind, Proposal, ProposalComment, ProposalStatus, Vote
 from tests.browser.conftest import DISPLAYS, log_in, set_display
@@ -173,6 +174,15 @@ def objects(live_app):
             .where(ProposalComment.proposal_id == titled["Les vélos dans la cour"].id)
             .order_by(ProposalComment.id)
         )
+        # A hidden comment: its reason in its place, and the committee's button to show it.
+        committee = db.session.scalar(
+            sa.select(Membership).join(Membership.user).where(User.username == "comite.armentieres")
+        )
+        hidden = charter.add_comment(
+            jeanne, titled["Les vélos dans la cour"], "Un avis masqué (axe)."
+        )
+        charter.hide_comment(committee, hidden, "Hors sujet")
+        db.session.commit()
         pets = titled["Les animaux dans la salle commune"]
         pets_vote = db.session.scalar(sa.select(Vote).where(Vote.proposal_id == pets.id))
         return {

@@ -458,11 +458,12 @@ def _voter_pages(session):
 def _committee_pages(session):
     """What the demo has not: a draft of the committee member's own (edit, open the
     discussion), a public vote open now (the desk's ballots by name), one to come (open
-    it now); and the secret vote's desk."""
+    it now); the secret vote's desk; and a hidden comment (shown again by a button)."""
     import datetime as dt
 
     from app.core.db import utcnow
     from app.users.models import User
+    from app.votes import charter_services as charter
     from app.votes import services as votes
     from app.votes.models import ChangeKind, Majority, ProposalStatus
     from tests.factories import member
@@ -502,8 +503,13 @@ def _committee_pages(session):
             options=("c1", "c2", "abstention"),
         ),
     )
+    # A comment hidden on a proposal in discussion: its "show it again" button.
+    discussed = made["to_vote"]
+    hidden = charter.add_comment(actor, discussed, "Un avis à masquer.")
+    charter.hide_comment(actor, hidden, "Pour l'essai")
     session.commit()
     return [
+        f"/proposals/{discussed.id}",
         f"/proposals/{draft.id}",
         f"/proposals/{draft.id}/edit",
         f"/votes/{made['open'].id}/desk",

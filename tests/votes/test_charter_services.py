@@ -116,6 +116,19 @@ def test_the_committee_hides_a_comment_with_a_reason_and_its_author_is_told(
     charter.hide_comment(coord, rude, "Autre raison")
     assert rude.hidden_reason == "Propos blessants envers des voisins."
     assert session.scalar(sa.select(sa.func.count(Message.id))) == 1
+    # Shown again (hidden by mistake): read by everyone, its author told; twice is once.
+    with pytest.raises(NotAllowed):
+        charter.show_comment(people[2], rude)
+    charter.show_comment(committee, rude)
+    charter.show_comment(coord, rude)
+    assert not rude.is_hidden and rude.hidden_reason == "" and rude.hidden_by_id is None
+    subjects = session.scalars(
+        sa.select(Message.subject).where(Message.membership_id == people[1].id).order_by(Message.id)
+    ).all()
+    assert subjects == [
+        "Votre commentaire a été masqué",
+        "Votre commentaire est de nouveau visible",
+    ]
 
 
 def test_the_author_edits_their_draft_and_nobody_else_and_not_after(session, house):

@@ -178,6 +178,36 @@ def test_the_committee_hides_a_comment_and_everyone_reads_the_reason(client, aut
     assert client.get(hide).status_code == 404
 
 
+def test_the_committee_shows_a_hidden_comment_again(client, auth, house, session):
+    arm, _bezu, people, _quiet = house
+    committee = member(people["arm_committee"], arm)
+    proposal = _proposal(people, arm)
+    services.move_proposal(committee, proposal, ProposalStatus.DISCUSSION)
+    comment = charter.add_comment(member(people["arm_res"], arm), proposal, "Un avis franc.")
+    charter.hide_comment(committee, comment, "Par erreur")
+    session.commit()
+    url = f"/proposals/{proposal.id}"
+    show = f"{url}/comments/{comment.id}/show"
+    auth.login("res.arm")
+    assert "Rendre visible" not in page(client.get(url))
+    assert _post(client, show).status_code == 403
+    auth.logout()
+
+    auth.login("comite.arm")
+    body = page(client.get(url))
+    assert f'action="{show}"' in body and "son auteur reçoit un message" in body
+    response = _post(client, show)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{url}#comment-{comment.id}"
+    body = page(client.get(url))
+    assert "Le commentaire est de nouveau visible." in body and "Un avis franc." in body
+    assert "La raison donnée" not in body and f'action="{show}"' not in body
+    assert _post(client, show).status_code == 303  # a second tap changes nothing
+    auth.logout()
+    auth.login("coord.bezu")  # another residence
+    assert _post(client, show).status_code == 404
+
+
 def test_residents_cannot_move_a_proposal(client, auth, house, session):
     arm, _bezu, people, _quiet = house
     proposal = _proposal(people, arm)
