@@ -234,16 +234,16 @@ def hide_comment(
         raise NoReason(field="reason")
     if comment.is_hidden:
         return comment
-    changed = db.session.execute(
-        sa.update(ProposalComment)
-        .where(ProposalComment.id == comment.id, ProposalComment.hidden_at.is_(None))
-        .values(hidden_at=now or utcnow(), hidden_by_id=actor.user_id, hidden_reason=reason[:300])
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(comment)
-    if not changed:
+    if not _moderate(
+        actor,
+        comment,
+        "proposal.comment_hidden",
+        ProposalComment.hidden_at.is_(None),
+        hidden_at=now or utcnow(),
+        hidden_by_id=actor.user_id,
+        hidden_reason=reason[:300],
+    ):
         return comment  # someone of the committee was quicker
-    record("proposal.comment_hidden", actor=actor, target=proposal, details=f"comment {comment.id}")
     title = proposal.title
 
     def compose(tw):
@@ -267,16 +267,16 @@ def show_comment(actor: Membership, comment: ProposalComment) -> ProposalComment
     goes, and its author is told. Showing a comment already shown changes nothing."""
     proposal = comment.proposal
     check_role(actor, Role.COMMITTEE, proposal.residence_id)
-    changed = db.session.execute(
-        sa.update(ProposalComment)
-        .where(ProposalComment.id == comment.id, ProposalComment.hidden_at.is_not(None))
-        .values(hidden_at=None, hidden_by_id=None, hidden_reason="")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(comment)
-    if not changed:
+    if not _moderate(
+        actor,
+        comment,
+        "proposal.comment_shown",
+        ProposalComment.hidden_at.is_not(None),
+        hidden_at=None,
+        hidden_by_id=None,
+        hidden_reason="",
+    ):
         return comment
-    record("proposal.comment_shown", actor=actor, target=proposal, details=f"comment {comment.id}")
     title = proposal.title
 
     def compose(tw):
@@ -291,6 +291,21 @@ def show_comment(actor: Membership, comment: ProposalComment) -> ProposalComment
 
     _tell_author(actor, comment, compose)
     return comment
+
+
+def _moderate(actor: Membership, comment: ProposalComment, action: str, condition, **values):
+    """Hide or show ``comment`` in one conditional UPDATE (two of the committee at once:
+    one changes it); audited when it changed. The comment is read afresh either way."""
+    changed = db.session.execute(
+        sa.update(ProposalComment)
+        .where(ProposalComment.id == comment.id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(comment)
+    if changed:
+        record(action, actor=actor, target=comment.proposal, details=f"comment {comment.id}")
+    return changed == 1
 
 
 def _tell_author(actor: Membership, comment: ProposalComment, compose) -> None:
