@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app.config import default_config
-from app.core import bench, errors, htmx, i18n, security
+from app.core import bench, errors, htmx, i18n, pagecache, security
 from app.core.db import MAX_ID
 from app.core.sessions import CookieSessionInterface
 from app.core.templating import LocalizedEnvironment
@@ -80,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
 
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", configure_sqlite)
+        pagecache.init_app(app, db.engine)
     migrate.init_app(app, db, render_as_batch=True)
     app.session_interface = CookieSessionInterface()
     login_manager.init_app(app)
@@ -175,6 +176,9 @@ def _register_request_hooks(app: Flask) -> None:
         refuse_nul_bytes()
         if request.endpoint in IMPERSONAL_ENDPOINTS:
             return
+        kept = pagecache.kept_page(db.session.get_bind())
+        if kept is not None:
+            return kept
         load_current_residence()
         if request.endpoint not in FILE_ENDPOINTS:
             i18n.remember_lang_choice()

@@ -104,6 +104,12 @@ def default_config(instance_path: str) -> dict:
         "AUDIT_RETENTION_MONTHS": 12,
         # Invitations are deleted this long after they expired (`flask purge`).
         "INVITATION_PURGE_DAYS": 90,
+        # Pages a person opens again are kept in each server process's memory until anything
+        # is written to the database or the minute changes (core.pagecache): per process, at
+        # most this many pages and bytes.
+        "PAGE_CACHE": True,
+        "PAGE_CACHE_MAX_ENTRIES": 1000,
+        "PAGE_CACHE_MAX_BYTES": 32 * 1024 * 1024,
         # Benchmark helpers (a "hello" route, an X-Query-Count header): bench/ only.
         "BENCHMARK": False,
     }

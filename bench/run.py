@@ -96,6 +96,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "A new residence is added to it at each run: use a throwaway database.",
     )
     parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="the app server keeps no page in memory (FLASK_PAGE_CACHE=0): every request "
+        "renders its page",
+    )
+    parser.add_argument(
         "--no-speed-check",
         action="store_true",
         help="report the speed ratios but do not fail on them (noisy machines, CI)",
@@ -617,6 +623,7 @@ class Reply:
     status: int
     queries: int | None  # X-Query-Count
     before_view: int | None  # X-Query-Count-Before-View
+    kept: bool = False  # X-Page-Kept: given from memory (core.pagecache), not rendered
 
 
 def request_bytes(address: tuple[str, int], path: str, cookie: str = "") -> bytes:
@@ -646,7 +653,12 @@ def fetch(address: tuple[str, int], request: bytes) -> Reply:
     if not separator or (length is not None and int(length) != len(body)):
         raise ValueError("incomplete response")
     queries, before = headers.get(b"x-query-count"), headers.get(b"x-query-count-before-view")
-    return Reply(status, int(queries) if queries else None, int(before) if before else None)
+    return Reply(
+        status,
+        int(queries) if queries else None,
+        int(before) if before else None,
+        headers.get(b"x-page-kept") == b"1",
+    )
 
 
 def log_in(address: tuple[str, int], username: str) -> str:
@@ -678,6 +690,7 @@ class Load:
     statuses: Counter = field(default_factory=Counter)
     queries: Counter = field(default_factory=Counter)
     before_view: Counter = field(default_factory=Counter)
+    kept: int = 0  # replies given from memory
 
     @property
     def rps(self) -> float:
@@ -695,6 +708,8 @@ class Load:
             self.queries[reply.queries] += 1
         if reply and reply.before_view is not None:
             self.before_view[reply.before_view] += 1
+        if reply and reply.kept:
+            self.kept += 1
 
     def add(self, other: Load) -> None:
         self.requests += other.requests
@@ -704,6 +719,7 @@ class Load:
         self.statuses.update(other.statuses)
         self.queries.update(other.queries)
         self.before_view.update(other.before_view)
+        self.kept += other.kept
 
 
 def get_once(address, request: bytes) -> Reply | None:
@@ -765,6 +781,7 @@ class Run:
     page_rps: float
     hello_rps: float  # mean of the hello runs just before and just after
     page_ms: float  # milliseconds of the app server's CPU per request
+    kept: float = 0.0  # share of the requests given from memory
 
 
 @dataclass
@@ -820,6 +837,10 @@ class Page:
     @property
     def server_ms(self) -> float:
         return statistics.median(run.page_ms for run in self.runs)
+
+    @property
+    def kept(self) -> float:
+        return statistics.median(run.kept for run in self.runs)
 
     @property
     def fast_enough(self) -> bool | None:
@@ -922,6 +943,7 @@ COLUMNS = (
     "ratio",
     "min-max",
     "CPU ms",
+    "kept",
     "target",
     "result",
 )
@@ -946,9 +968,10 @@ def table_rows(pages: list[Page]) -> list[list[str]]:
                 f"{page.ratio:.3f}",
                 f"{min(ratios):.2f}-{max(ratios):.2f}",
                 f"{page.server_ms:.1f}",
+                f"{page.kept:.0%}",
             ]
         else:
-            cells += ["-"] * 5
+            cells += ["-"] * 6
         cells.append(f"{page.target:g}" if page.target is not None else "-")
         result = []
         if not page.ok_status:
@@ -1118,7 +1141,8 @@ def measure_rounds(pages: list[Page], hello: bytes, hello_server, app_server, ar
             after = hammer(hello_server, hello, args.seconds, args.threads)
             hellos.add(after)
             page.phases["year"].add(load)
-            page.runs.append(Run(load.rps, (before.rps + after.rps) / 2, load.server_ms))
+            kept = load.kept / load.requests if load.requests else 0.0
+            page.runs.append(Run(load.rps, (before.rps + after.rps) / 2, load.server_ms, kept))
             before = after
     return hellos
 
@@ -1156,6 +1180,7 @@ def run(args) -> int:
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "FLASK_BENCHMARK": "1",
             "FLASK_DEV": "1",
+            **({"FLASK_PAGE_CACHE": "0"} if args.no_page_cache else {}),
         }
         servers = []
         try:
@@ -1214,7 +1239,9 @@ def run(args) -> int:
     summary = (
         f"{started:%Y-%m-%d}, {database.split(' (')[0]}, {machine()}; gunicorn "
         f"{args.workers} {args.worker_class} workers, {args.threads} client threads, "
-        f"{args.rounds} x {args.seconds:g} s; {bookings} bookings over {args.days} days; "
+        f"{args.rounds} x {args.seconds:g} s; "
+        f"{'no page kept in memory' if args.no_page_cache else 'pages kept in memory'}; "
+        f"{bookings} bookings over {args.days} days; "
         f"{activity_words}"
     )
     print(
@@ -1239,7 +1266,8 @@ def run(args) -> int:
         f"SQL: queries before the view / in all (X-Query-Count-Before-View / X-Query-Count);\n"
         f"ratio: page req/s / mean of the bare hello runs just before and after, median of the "
         f"rounds (min-max: of the rounds); CPU ms: the app server's CPU per request (gunicorn's "
-        f"processes, not the database server's)\n"
+        f"processes, not the database server's); kept: the share of the speed measure's "
+        f"requests given from memory (core.pagecache), not rendered\n"
     )
     rows = table_rows(pages)
     print_table(rows)

@@ -26,6 +26,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from app import create_app
 from app.config import TEST_CONFIG
+from app.core import pagecache
 from app.extensions import db
 
 pytest_plugins = ["tests.factories"]
@@ -87,6 +88,11 @@ class BoundSession(FlaskSession):
         return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
 
 
+def _new_token_at_each_write(conn, cursor, statement, parameters, context, executemany):
+    if pagecache.is_write(statement, context):
+        pagecache.bump(conn.connection.dbapi_connection, conn.dialect.name, conn.info)
+
+
 @contextlib.contextmanager
 def rolled_back(app):
     """Everything the app commits inside stays in one transaction, rolled back at the end:
@@ -98,6 +104,10 @@ def rolled_back(app):
             # pysqlite begins lazily: without a real BEGIN, releasing the first savepoint
             # would commit.
             connection.exec_driver_sql("BEGIN")
+        # Pages kept in memory (core.pagecache) last until a transaction that wrote commits;
+        # here nothing commits, and the test's own writes are seen at once by its requests:
+        # each write changes the token at once.
+        sa.event.listen(connection, "after_cursor_execute", _new_token_at_each_write)
         default = db.session
         db.session = db._make_scoped_session(
             {
@@ -111,6 +121,7 @@ def rolled_back(app):
         finally:
             db.session.remove()
             db.session = default
+            sa.event.remove(connection, "after_cursor_execute", _new_token_at_each_write)
             outer.rollback()
             connection.close()
 

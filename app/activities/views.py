@@ -46,6 +46,7 @@ from app.core.forms import EmptyForm, parse_id
 from app.core.htmx import is_partial, render_page_or_block
 from app.core.i18n import get_locale, ngettext
 from app.core.i18n import gettext as _
+from app.core.pagecache import cached_page
 from app.core.permissions import Role, has_role, require_role
 from app.core.tenancy import get_for_coordinator_or_404, get_in_residence_or_404
 from app.core.timeutils import Period, local_today, parse_date, to_local, week_start
@@ -61,6 +62,7 @@ PROGRAMME_DAYS = 28
 
 
 @bp.get("")
+@cached_page
 @login_required
 def index():
     """The next four weeks, a day at a time, with the places left and the person's own."""
@@ -124,6 +126,7 @@ def _detail_page(activity: Activity, **forms):
 
 
 @bp.get("/<int:activity_id>")
+@cached_page
 @login_required
 def detail(activity_id: int):
     activity = get_in_residence_or_404(Activity, activity_id, query=services.page_query())

@@ -41,6 +41,7 @@ from app.core.forms import EmptyForm
 from app.core.htmx import render_page_or_block
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
+from app.core.pagecache import cached_page
 from app.core.permissions import Role, ensure, has_role, require_role
 from app.core.tenancy import get_in_residence_or_404
 from app.core.timeutils import iso_minutes, local_today, parse_date, to_local, week_start
@@ -220,6 +221,7 @@ def _day_choices(room, days, tw, usage, base: str) -> list[DayChoice]:
 
 
 @bp.get("/rooms/<int:room_id>")
+@cached_page
 @login_required
 def room(room_id: int):
     """What is free: this week day by day (each day's free time, then a part of the day to
@@ -300,6 +302,7 @@ def room(room_id: int):
 
 
 @bp.get("/rooms/<int:room_id>/week")
+@cached_page
 @login_required
 def week(room_id: int):
     room = get_room(room_id)
@@ -453,6 +456,7 @@ def book(room_id: int):
 
 
 @bp.get("/bookings")
+@cached_page
 @login_required
 def mine():
     """What is ahead: the next bookings, then the cancelled or declined ones whose time has

@@ -4,6 +4,8 @@
   request hooks): with the bare Flask app of ``bench/hello_app.py`` it shows what every
   request costs before any view.
 - ``X-Query-Count``: the SQL statements of the request, up to its last ``after_request`` hook.
+- ``X-Page-Kept``: ``1`` when the page was given from memory (``core.pagecache``), not
+  rendered.
 - ``X-Query-Count-Before-View``: the SQL statements made before the view's own work. That is
   every statement made before Flask calls the view function (its URL value preprocessors and
   ``before_request`` hooks, the app's and the blueprints', in whatever order they run), plus
@@ -68,6 +70,7 @@ def init_app(app: Flask) -> None:
         before_view = g.get(AT_VIEW, total) + g.get(USER_AFTER, 0)
         response.headers["X-Query-Count"] = str(total)
         response.headers["X-Query-Count-Before-View"] = str(before_view)
+        response.headers["X-Page-Kept"] = "1" if g.get("_page_kept") else "0"
         return response
 
     app.dispatch_request = counted_dispatch_request

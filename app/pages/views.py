@@ -11,6 +11,7 @@ from app.activities import services as activities
 from app.bookings import services as bookings
 from app.core.db import database_answers, utcnow
 from app.core.i18n import lazy_gettext as _l
+from app.core.pagecache import cached_page, valid_until
 from app.core.permissions import Role, has_role
 from app.core.timeutils import Period, local_today
 from app.residents import services as residents
@@ -47,6 +48,7 @@ def healthz():
 
 
 @bp.get("/")
+@cached_page
 @login_required
 def home():
     if has_role(Role.COORDINATOR):
@@ -63,6 +65,8 @@ def home():
             for vote in votes.open_votes(residence_id, now)
             if votes.in_electorate(g.membership, vote)
         ]
+        # A vote may close at any second (opened "now", for a preset's length).
+        valid_until(min((vote.closes_at for vote in open_votes), default=None))
     return render_template(
         "pages/home.html",
         next_bookings=bookings.upcoming_bookings(g.membership, limit=3),

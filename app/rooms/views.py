@@ -12,6 +12,7 @@ from app.core import uploads
 from app.core.actions import perform
 from app.core.forms import EmptyForm
 from app.core.i18n import gettext as _
+from app.core.pagecache import cached_page
 from app.core.permissions import Role, ensure, require_role
 from app.core.tenancy import get_in_residence_or_404
 from app.residences.services import set_show_booker_names
@@ -33,6 +34,7 @@ def get_room_to_manage(room_id: int) -> Room:
 
 
 @bp.get("/rooms")
+@cached_page
 @login_required
 def index():
     return render_template("rooms/index.html", rooms=services.rooms_of(g.residence.id))

@@ -22,6 +22,7 @@ from app.core.forms import EmptyForm
 from app.core.htmx import render_page_or_block
 from app.core.i18n import get_locale
 from app.core.i18n import gettext as _
+from app.core.pagecache import cached_page
 from app.core.urls import safe_next
 from app.extensions import limiter
 from app.residents import services as residents
@@ -207,6 +208,7 @@ def activate_code(code: str):
 
 
 @bp.get("/me")
+@cached_page
 @login_required
 def me():
     return render_template("me/index.html", form=EmptyForm())

@@ -25,6 +25,7 @@ from app.core.errors import DomainError
 from app.core.forms import EmptyForm, parse_id
 from app.core.htmx import render_page_or_block
 from app.core.i18n import gettext as _
+from app.core.pagecache import cached_page, valid_until
 from app.core.permissions import Role, has_role, require_role
 from app.core.tenancy import get_in_residence_or_404
 from app.core.timewords import request_words
@@ -46,7 +47,9 @@ KEPT_RECEIPTS = 10
 
 
 def _settled(votes: list[Vote], now: dt.datetime, render):
-    """Render, after closing the votes whose time has passed (the first reader does)."""
+    """Render, after closing the votes whose time has passed (the first reader does). The
+    page kept in memory is not given once one of them opens or closes."""
+    valid_until(min((t for v in votes for t in (v.opens_at, v.closes_at) if t > now), default=None))
     due = [vote for vote in votes if services.needs_closing(vote, now)]
     if not due:
         return render()
@@ -68,6 +71,7 @@ def _settled(votes: list[Vote], now: dt.datetime, render):
 
 
 @bp.get("")
+@cached_page
 @login_required
 def index():
     """Open votes first (what to do, by when), then the coming ones, then the closed ones
@@ -151,6 +155,7 @@ def _vote_context(vote: Vote, now: dt.datetime) -> dict:
 
 
 @bp.get("/<int:vote_id>")
+@cached_page
 @login_required
 def detail(vote_id: int):
     vote = get_vote(vote_id)
