@@ -83,22 +83,29 @@ def built_once(build):
 
 
 def read_outside_transaction(bind, sql: str):
-    """The first value of one read on a pooled connection of its own, in autocommit: no
-    ``BEGIN`` and ``ROLLBACK`` around it (on PostgreSQL, two round trips fewer). ``bind``:
+    """The first value of one read on a pooled connection of its own, in autocommit on
+    PostgreSQL: no ``BEGIN`` and ``ROLLBACK`` around it, two round trips fewer (SQLite begins
+    no transaction for a read, and switching its mode costs more than it saves). ``bind``:
     the engine; a connection (the tests' transaction) is read as it is."""
     if isinstance(bind, sa.engine.Connection):
         return bind.exec_driver_sql(sql).scalar()
     with bind.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT")
+        if bind.dialect.name != "sqlite":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
         return connection.exec_driver_sql(sql).scalar()
 
 
-def database_answers() -> bool:
-    """For the load balancer's health check: one ``SELECT 1``."""
+def database_answers(pinged_at_checkout: bool) -> bool:
+    """For the load balancer's health check: one ``SELECT 1``, or none when taking a pooled
+    connection already pings the server (``pool_pre_ping``: a new connection, or one that
+    answered the ping; else it raises)."""
     from app.extensions import db
 
     try:  # no ORM session to open and close
-        read_outside_transaction(db.engine, "SELECT 1")
+        if pinged_at_checkout:
+            db.engine.connect().close()
+        else:
+            read_outside_transaction(db.engine, "SELECT 1")
     except sa.exc.SQLAlchemyError:
         return False
     return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, current_app, g, render_template
 from flask_login import current_user, login_required
 
 from app.activities import services as activities
@@ -42,7 +42,8 @@ SECTION_TEXT = {
 
 @bp.get("/healthz")
 def healthz():
-    if not database_answers():
+    options = current_app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    if not database_answers(pinged_at_checkout=bool(options.get("pool_pre_ping"))):
         return "database unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
