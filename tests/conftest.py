@@ -106,7 +106,8 @@ def rolled_back(app):
             connection.exec_driver_sql("BEGIN")
         # Pages kept in memory (core.pagecache) last until a transaction that wrote commits;
         # here nothing commits, and the test's own writes are seen at once by its requests:
-        # each write changes the token at once.
+        # each write changes the token at once. (The token's row then stays locked until
+        # the test ends: a test that writes through another connection is ``committed``.)
         sa.event.listen(connection, "after_cursor_execute", _new_token_at_each_write)
         default = db.session
         db.session = db._make_scoped_session(

@@ -174,7 +174,15 @@ def _note_write(conn, cursor, statement, parameters, context, executemany) -> No
 
 def _bump_before_commit(conn) -> None:
     if conn.info.pop(_WROTE, False):
-        bump(conn.connection.dbapi_connection, conn.dialect.name, conn.info)
+        dialect = conn.dialect
+        try:
+            bump(conn.connection.dbapi_connection, dialect.name, conn.info)
+        except dialect.loaded_dbapi.Error as error:
+            # Said as SQLAlchemy says a failed statement (this event runs before its own
+            # handling): the transaction is not committed and the request fails as any other.
+            raise sa.exc.DBAPIError.instance(
+                "data_version", None, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
 
 
 def _forget(conn) -> None:

@@ -102,6 +102,10 @@ def coordinator_home():
     invitations, first_invitations = residents.waiting_invitations(
         current_user, g.residence, now=now, limit=FIRST_INVITATIONS
     )
+    open_votes = votes.open_votes(g.residence.id, now)
+    # An invitation expires, a vote closes, at any second (made "now", for a length).
+    moments = [w.invitation.expires_at for w in first_invitations if not w.expired]
+    valid_until(min([*moments, *(vote.closes_at for vote in open_votes)], default=None))
     return render_template(
         "pages/coordination.html",
         now=now,
@@ -112,7 +116,7 @@ def coordinator_home():
         places=activities.places_of(coming),
         today=today,
         empty_slots=activities.empty_soon(g.residence, today, now=now),
-        open_votes=votes.open_votes(g.residence.id, now),
+        open_votes=open_votes,
         invitations=invitations,
         first_invitations=first_invitations,
         user=current_user,

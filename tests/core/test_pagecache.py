@@ -220,3 +220,24 @@ def test_an_emptied_table_keeps_nothing_until_the_next_write(app, client, auth, 
     Auth(add).login("res.arm")  # a write: the login time; the row comes back
     with app.app_context():
         assert db.session.execute(pagecache.data_version.select()).one().id == 1
+
+
+@pytest.mark.committed
+def test_a_token_that_cannot_be_written_fails_the_commit_as_sqlalchemy_says_it(
+    app, two_residences, session, monkeypatch
+):
+    """Nothing is committed without its token: the error is SQLAlchemy's usual one."""
+    dbapi = db.engine.dialect.loaded_dbapi
+
+    def broken(*args):
+        raise dbapi.OperationalError("the database went away")
+
+    _arm, _bezu, people = two_residences
+    user_id = people["arm_res"].id
+    monkeypatch.setattr(pagecache, "bump", broken)
+    db.session.merge(people["arm_res"]).full_name = "Jeanne Martin"
+    with pytest.raises(sa.exc.DBAPIError, match="went away"):
+        session.commit()
+    session.rollback()
+    monkeypatch.undo()
+    assert db.session.get(type(people["arm_res"]), user_id).full_name != "Jeanne Martin"
