@@ -62,7 +62,7 @@ _BUMP = {
     "ON CONFLICT (id) DO UPDATE SET token = excluded.token",
 }
 
-# What a person's session says (its whole content) and what htmx asks change the page.
+# The htmx request headers that change the page (with the address and the whole session).
 _HTMX_HEADERS = (
     "HX-Request",
     "HX-Request-Type",
